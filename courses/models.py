@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+
+
+class CourseQuerySet(models.QuerySet["Course"]):
+    def published(self) -> CourseQuerySet:
+        """Courses visible in the catalog."""
+        return self.filter(is_published=True)
+
+
+class Course(models.Model):
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500, blank=True)
+    description_md = models.TextField("description (Markdown)", blank=True)
+    description_html = models.TextField(blank=True, editable=False)
+    is_published = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CourseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["order", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:course", args=[self.slug])
+
+
+class Module(models.Model):
+    class Kind(models.TextChoices):
+        MODULE = "module", "Module"
+        WEEK = "week", "Week"
+        PART = "part", "Part"
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="modules")
+    slug = models.SlugField(max_length=80)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MODULE)
+    order = models.PositiveIntegerField(default=0)
+    goal = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=80, blank=True, help_text='Free-text state, e.g. "Complete" or "In progress".'
+    )
+    planned_lessons = models.PositiveIntegerField(
+        default=0, help_text="How many lessons the module will have; 0 means the lessons it has now."
+    )
+    record_md = models.TextField(
+        "module record (Markdown)", blank=True, help_text="Key mental models and other notes on the module."
+    )
+    record_html = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ["course", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="module_slug_unique_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:module", args=[self.course.slug, self.slug])
+
+    def status_counts(self, lessons: list | None = None) -> tuple[int, int]:
+        """(built, planned): a lesson counts as built when it has a body."""
+        lessons = list(self.lessons.all()) if lessons is None else lessons
+        built = sum(1 for lesson in lessons if lesson.is_built)
+        planned = max(self.planned_lessons, len(lessons))
+        return built, planned
+
+    def status_label(self) -> str:
+        built, planned = self.status_counts()
+        label = f"{built} of {planned} lessons built"
+        return f"{self.status} ({label})" if self.status else label
+
+
+class Concept(models.Model):
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="concepts")
+    slug = models.SlugField(max_length=100)
+    name = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["course", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "slug"], name="concept_slug_unique_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("courses:concept", args=[self.course.slug, self.slug])
