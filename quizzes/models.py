@@ -103,7 +103,9 @@ class Quiz(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.READINESS)
     intro_md = models.TextField("introduction (Markdown)", blank=True)
     intro_html = models.TextField(blank=True, editable=False)
-    questions = models.ManyToManyField(Question, through="QuizItem", related_name="quizzes")
+    questions: models.ManyToManyField[Question, QuizItem] = models.ManyToManyField(
+        Question, through="QuizItem", related_name="quizzes"
+    )
 
     class Meta:
         ordering = ["course", "title"]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import factory
-from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Depth, Lesson
 from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
-        model = get_user_model()
+        model = User
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
@@ -20,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
-class CourseFactory(factory.django.DjangoModelFactory):
+class CourseFactory(factory.django.DjangoModelFactory[Course]):
     class Meta:
         model = Course
 
@@ -29,7 +29,7 @@ class CourseFactory(factory.django.DjangoModelFactory):
     summary = "A course for tests."
 
 
-class ModuleFactory(factory.django.DjangoModelFactory):
+class ModuleFactory(factory.django.DjangoModelFactory[Module]):
     class Meta:
         model = Module
 
@@ -40,7 +40,7 @@ class ModuleFactory(factory.django.DjangoModelFactory):
     goal = "Learn the thing."
 
 
-class LessonFactory(factory.django.DjangoModelFactory):
+class LessonFactory(factory.django.DjangoModelFactory[Lesson]):
     class Meta:
         model = Lesson
 
@@ -51,7 +51,7 @@ class LessonFactory(factory.django.DjangoModelFactory):
     body_md = "## First part\n\nSome text.\n\n### A detail\n\nMore text.\n"
 
 
-class ConceptFactory(factory.django.DjangoModelFactory):
+class ConceptFactory(factory.django.DjangoModelFactory[Concept]):
     class Meta:
         model = Concept
 
@@ -60,7 +60,7 @@ class ConceptFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Concept {n}")
 
 
-class ConceptIndexEntryFactory(factory.django.DjangoModelFactory):
+class ConceptIndexEntryFactory(factory.django.DjangoModelFactory[ConceptIndexEntry]):
     class Meta:
         model = ConceptIndexEntry
 
@@ -69,7 +69,7 @@ class ConceptIndexEntryFactory(factory.django.DjangoModelFactory):
     depth = Depth.INTRODUCED
 
 
-class QuestionFactory(factory.django.DjangoModelFactory):
+class QuestionFactory(factory.django.DjangoModelFactory[Question]):
     class Meta:
         model = Question
 
@@ -80,7 +80,7 @@ class QuestionFactory(factory.django.DjangoModelFactory):
     answer_md = "The model answer is ZEBRA-ANSWER."
 
 
-class OptionFactory(factory.django.DjangoModelFactory):
+class OptionFactory(factory.django.DjangoModelFactory[Option]):
     class Meta:
         model = Option
 
@@ -89,7 +89,7 @@ class OptionFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: n)
 
 
-class QuizFactory(factory.django.DjangoModelFactory):
+class QuizFactory(factory.django.DjangoModelFactory[Quiz]):
     class Meta:
         model = Quiz
 
@@ -98,7 +98,7 @@ class QuizFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Quiz {n}")
 
 
-class QuizItemFactory(factory.django.DjangoModelFactory):
+class QuizItemFactory(factory.django.DjangoModelFactory[QuizItem]):
     class Meta:
         model = QuizItem
 
@@ -107,7 +107,7 @@ class QuizItemFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: n)
 
 
-class RecallPlanFactory(factory.django.DjangoModelFactory):
+class RecallPlanFactory(factory.django.DjangoModelFactory[RecallPlan]):
     class Meta:
         model = RecallPlan
 
@@ -116,7 +116,7 @@ class RecallPlanFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Week {n}")
 
 
-class RecallDayFactory(factory.django.DjangoModelFactory):
+class RecallDayFactory(factory.django.DjangoModelFactory[RecallDay]):
     class Meta:
         model = RecallDay
 
@@ -125,10 +125,91 @@ class RecallDayFactory(factory.django.DjangoModelFactory):
     order = factory.Sequence(lambda n: n)
 
 
-class RecallPromptFactory(factory.django.DjangoModelFactory):
+class RecallPromptFactory(factory.django.DjangoModelFactory[RecallPrompt]):
     class Meta:
         model = RecallPrompt
 
     day = factory.SubFactory(RecallDayFactory)
     question = factory.SubFactory(QuestionFactory)
     order = factory.Sequence(lambda n: n)
+
+
+def build_course(
+    *,
+    modules: int = 1,
+    lessons: int = 1,
+    concepts: int = 2,
+    checks_per_lesson: int = 1,
+    published: bool = True,
+) -> Course:
+    """A whole rendered course of a chosen size, for pages whose query count must not depend on it.
+
+    Lessons are spread over the modules in turn. Every lesson embeds `checks_per_lesson`
+    checks (free recall and multiple choice alternating), each pointing back to §1. The
+    first concept is taught in every lesson, at growing depth, and tagged on every
+    question; the others are taught once each. One readiness quiz holds every question,
+    and one recall week has a day per module with that module's questions.
+    """
+    # Imported here: the services pull in the renderer, which factories otherwise never need.
+    from courses.services import course_render
+
+    course = CourseFactory(is_published=published, description_md="What the course is about.")
+    module_list = [
+        ModuleFactory(course=course, order=i, record_md="1. A key mental model.") for i in range(modules)
+    ]
+    lesson_list: list[Lesson] = []
+    questions: list[Question] = []
+    for i in range(lessons):
+        lesson = LessonFactory(
+            module=module_list[i % modules], order=i, difficulty="Intermediate", kicker="PART"
+        )
+        body = ["## First part\n\nSome text.\n"]
+        for c in range(checks_per_lesson):
+            slug = f"{lesson.slug}-check-{c}"
+            kind = Question.Kind.CHOICE if c % 2 else Question.Kind.FREE
+            question = QuestionFactory(
+                course=course,
+                slug=slug,
+                kind=kind,
+                prompt_md=f"Prompt for {slug}?",
+                answer_md="" if kind == Question.Kind.CHOICE else f"Answer for {slug}.",
+                explanation_md=f"Explanation for {slug}.",
+                lesson=lesson,
+                section_ref="§1",
+            )
+            if kind == Question.Kind.CHOICE:
+                OptionFactory(question=question, text=f"Right option for {slug}", is_correct=True, order=0)
+                OptionFactory(question=question, text=f"Wrong option for {slug}", order=1)
+                OptionFactory(question=question, text=f"Other option for {slug}", order=2)
+            questions.append(question)
+            body.append(f"{{{{check: {slug}}}}}\n")
+        body.append('### A detail\n\n!!! pitfall "Careful"\n    Mind the gap.\n\nMore text.\n')
+        lesson.body_md = "\n".join(body)
+        lesson.save()
+        lesson_list.append(lesson)
+    concept_list = [ConceptFactory(course=course) for _ in range(concepts)]
+    if concept_list and lesson_list:
+        for i, lesson in enumerate(lesson_list):
+            ConceptIndexEntryFactory(
+                concept=concept_list[0],
+                lesson=lesson,
+                depth=min(Depth.APPLIED, Depth.MENTIONED + i),
+                notes="Again.",
+            )
+        for i, concept in enumerate(concept_list[1:], start=1):
+            ConceptIndexEntryFactory(concept=concept, lesson=lesson_list[i % len(lesson_list)], order=i)
+        for question in questions:
+            question.concepts.add(concept_list[0])
+    quiz = QuizFactory(course=course, module=module_list[0], kind=Quiz.Kind.READINESS)
+    for order, question in enumerate(questions):
+        QuizItemFactory(quiz=quiz, question=question, order=order)
+    plan = RecallPlanFactory(course=course, module=module_list[0])
+    for d, module in enumerate(module_list):
+        day = RecallDayFactory(plan=plan, name=f"Day {d + 1}", order=d, unlock_note=f"after {module.title}")
+        module_lessons = [lesson for lesson in lesson_list if lesson.module_id == module.pk]
+        day.unlock_lessons.set(module_lessons)
+        module_questions = [q for q in questions if q.lesson_id in {lesson.pk for lesson in module_lessons}]
+        for p, question in enumerate(module_questions):
+            RecallPromptFactory(day=day, question=question, order=p)
+    course_render(course=course)
+    return course
