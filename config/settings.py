@@ -178,3 +178,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+if DEBUG:
+    import warnings
+
+    # WhiteNoise looks for STATIC_ROOT, which only exists after collectstatic (production).
+    warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")

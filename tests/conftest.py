@@ -42,3 +42,9 @@ def student_client(student) -> Client:  # type: ignore[no-untyped-def]
     client = Client()
     client.force_login(student)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):  # type: ignore[no-untyped-def]
+    # Tests create many users; the default PBKDF2 cost would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,49 @@
+# Studyhall — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run serve demo test unit lint format screenshots clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: set up everything, load the demo course and accounts, serve http://127.0.0.1:8000
+run: demo serve
+
+demo: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+
+serve: install
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## make test: lint, type-check and run the whole suite
+test: lint unit
+
+unit: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## make screenshots: retake the README screenshots (needs Debian's chromium)
+screenshots: install
+	$(BIN)/pytest tests/browser -m browser -q --screenshots=docs/screenshots
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
