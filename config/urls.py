@@ -3,9 +3,6 @@ from django.urls import include, path
 
 from config.views import healthz
 
-admin.site.site_header = "Studyhall admin"
-admin.site.site_title = "Studyhall admin"
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,9 +1,111 @@
+"""Catalog, course, module record and concept pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from courses.access import catalog_courses, get_concept_for_user, get_course_for_user, get_module_for_user
+from courses.models import Module
+from lessons.models import ConceptIndexEntry, Depth, Lesson
+from quizzes.access import section_labels
+from quizzes.models import Question
 
 
-def _todo(request: HttpRequest, **kwargs: str) -> HttpResponse:
-    raise NotImplementedError
+@dataclass(frozen=True)
+class ModuleRow:
+    """A module with its (prefetched) lessons and how many of them are built."""
+
+    module: Module
+    lessons: list[Lesson]
+    built: int
+    planned: int
+
+    @classmethod
+    def of(cls, module: Module) -> ModuleRow:
+        lessons = list(module.lessons.all())
+        built, planned = module.status_counts(lessons)
+        return cls(module=module, lessons=lessons, built=built, planned=planned)
+
+    @property
+    def status(self) -> str:
+        label = f"{self.built} of {self.planned} lessons built"
+        return f"{self.module.status} ({label})" if self.module.status else label
 
 
-catalog = course_detail = module_detail = concept_detail = lesson_detail = _todo
-quiz_detail = recall_detail = reveal = answer = grade = _todo
+@dataclass(frozen=True)
+class LessonRecord:
+    lesson: Lesson
+    entries: list[ConceptIndexEntry]
+
+
+@dataclass(frozen=True)
+class QuestionRow:
+    question: Question
+    jump_label: str
+
+
+@require_GET
+def catalog(request: HttpRequest) -> HttpResponse:
+    return render(request, "courses/catalog.html", {"courses": list(catalog_courses(request.user))})
+
+
+@require_GET
+def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
+    course = get_course_for_user(request.user, course_slug)
+    modules = [ModuleRow.of(module) for module in course.modules.all()]
+    return render(
+        request,
+        "courses/course.html",
+        {
+            "course": course,
+            "modules": modules,
+            "quizzes": course.readiness_quizzes,  # type: ignore[attr-defined]
+            "recall_plans": list(course.recall_plans.all()),
+        },
+    )
+
+
+@require_GET
+def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
+    module = get_module_for_user(request.user, course_slug, module_slug)
+    row = ModuleRow.of(module)
+    records = [
+        LessonRecord(lesson=lesson, entries=list(lesson.index_entries.all())) for lesson in row.lessons
+    ]
+    return render(
+        request,
+        "courses/module.html",
+        {
+            "course": module.course,
+            "module": module,
+            "row": row,
+            "records": records,
+            "index": [entry for record in records for entry in record.entries],
+            "quizzes": list(module.quizzes.all()),
+            "recall_plans": list(module.recall_plans.all()),
+        },
+    )
+
+
+@require_GET
+def concept_detail(request: HttpRequest, course_slug: str, concept_slug: str) -> HttpResponse:
+    concept = get_concept_for_user(request.user, course_slug, concept_slug)
+    entries = list(concept.index_entries.all())
+    questions = list(concept.questions.all())
+    labels = section_labels(questions)
+    target = max((entry.depth for entry in entries), default=None)
+    return render(
+        request,
+        "courses/concept.html",
+        {
+            "course": concept.course,
+            "concept": concept,
+            "entries": entries,
+            "target_depth": Depth(target) if target is not None else None,
+            "questions": [QuestionRow(question=q, jump_label=labels.get(q.pk, "")) for q in questions],
+        },
+    )

@@ -37,7 +37,9 @@ class Lesson(models.Model):
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.BUILD)
     order = models.PositiveIntegerField(default=0)
-    kicker = models.CharField(max_length=120, blank=True, help_text='A short label above the title, e.g. "FOUNDATIONS".')
+    kicker = models.CharField(
+        max_length=120, blank=True, help_text='A short label above the title, e.g. "FOUNDATIONS".'
+    )
     summary = models.TextField(blank=True)
     read_minutes = models.PositiveIntegerField(default=0, help_text="0 means: estimate from the body.")
     difficulty = models.CharField(max_length=60, blank=True)
@@ -121,12 +123,12 @@ class Section(models.Model):
     def __str__(self) -> str:
         return f"§{self.number} {self.title}" if self.number else self.title
 
+    def get_absolute_url(self) -> str:
+        return f"{self.lesson.get_absolute_url()}#{self.anchor}"
+
     @property
     def label(self) -> str:
         return f"§{self.number}" if self.number else self.title
-
-    def get_absolute_url(self) -> str:
-        return f"{self.lesson.get_absolute_url()}#{self.anchor}"
 
 
 class ConceptIndexEntryQuerySet(models.QuerySet["ConceptIndexEntry"]):
@@ -148,8 +150,12 @@ class ConceptIndexEntry(models.Model):
         ordering = ["lesson", "order", "id"]
         verbose_name_plural = "concept index entries"
         constraints = [
-            models.UniqueConstraint(fields=["concept", "lesson"], name="index_entry_unique_per_concept_lesson"),
-            models.CheckConstraint(condition=models.Q(depth__gte=1, depth__lte=4), name="index_entry_depth_valid"),
+            models.UniqueConstraint(
+                fields=["concept", "lesson"], name="index_entry_unique_per_concept_lesson"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(depth__gte=1, depth__lte=4), name="index_entry_depth_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -25,20 +25,32 @@ class Question(models.Model):
     prompt_html = models.TextField(blank=True, editable=False)
     answer_md = models.TextField("model answer (Markdown)", blank=True)
     answer_html = models.TextField(blank=True, editable=False)
-    explanation_md = models.TextField("explanation (Markdown)", blank=True, help_text="Why the answer is right.")
+    explanation_md = models.TextField(
+        "explanation (Markdown)", blank=True, help_text="Why the answer is right."
+    )
     explanation_html = models.TextField(blank=True, editable=False)
     concepts = models.ManyToManyField(Concept, blank=True, related_name="questions")
     depth = models.PositiveSmallIntegerField(
-        choices=Depth.choices, default=Depth.INTRODUCED, help_text="The depth of understanding the question tests."
+        choices=Depth.choices,
+        default=Depth.INTRODUCED,
+        help_text="The depth of understanding the question tests.",
     )
     lesson = models.ForeignKey(
-        Lesson, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions",
+        Lesson,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="questions",
         help_text="The lesson whose section answers the question.",
     )
     section_ref = models.CharField(
-        max_length=80, blank=True, help_text='Where the answer is taught, as written: "§2.1", "§3.1-§3.2", "ELI5".'
+        max_length=80,
+        blank=True,
+        help_text='Where the answer is taught, as written: "§2.1", "§3.1-§3.2", "ELI5".',
     )
-    anchor = models.CharField(max_length=80, blank=True, editable=False, help_text="Resolved from section_ref.")
+    anchor = models.CharField(
+        max_length=80, blank=True, editable=False, help_text="Resolved from section_ref."
+    )
 
     objects = QuestionQuerySet.as_manager()
 
@@ -81,7 +93,9 @@ class Option(models.Model):
             # At most one correct option per question in the database; "at least one"
             # for multiple choice is checked by Question validation and the importer.
             models.UniqueConstraint(
-                fields=["question"], condition=models.Q(is_correct=True), name="one_correct_option_per_question"
+                fields=["question"],
+                condition=models.Q(is_correct=True),
+                name="one_correct_option_per_question",
             ),
             models.UniqueConstraint(fields=["question", "order"], name="option_order_unique_per_question"),
         ]
@@ -96,8 +110,12 @@ class Quiz(models.Model):
         READINESS = "readiness", "Readiness quiz"
 
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="quizzes")
-    module = models.ForeignKey(Module, null=True, blank=True, on_delete=models.CASCADE, related_name="quizzes")
-    lesson = models.ForeignKey(Lesson, null=True, blank=True, on_delete=models.CASCADE, related_name="quizzes")
+    module = models.ForeignKey(
+        Module, null=True, blank=True, on_delete=models.CASCADE, related_name="quizzes"
+    )
+    lesson = models.ForeignKey(
+        Lesson, null=True, blank=True, on_delete=models.CASCADE, related_name="quizzes"
+    )
     slug = models.SlugField(max_length=100)
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.READINESS)

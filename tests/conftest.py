@@ -3,48 +3,54 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import User
 from django.test import Client
+from pytest_django.fixtures import Settings
 
+from courses.demo import instructors_group_ensure
 from tests.factories import UserFactory
 
 
-@pytest.fixture
-def instructor(db):  # type: ignore[no-untyped-def]
-    user = UserFactory(username="instructor", is_staff=True)
-    group, _ = Group.objects.get_or_create(name="Instructors")
-    group.permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["courses", "lessons", "quizzes"])
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots",
+        default="artifacts/screenshots",
+        help="where browser tests save their screenshots (make screenshots uses docs/screenshots)",
     )
-    user.groups.add(group)
+
+
+@pytest.fixture
+def instructor(db: None) -> User:
+    user = UserFactory.create(username="instructor", is_staff=True)
+    user.groups.add(instructors_group_ensure())
     return user
 
 
 @pytest.fixture
-def student(db):  # type: ignore[no-untyped-def]
-    return UserFactory(username="student")
+def student(db: None) -> User:
+    return UserFactory.create(username="student")
 
 
 @pytest.fixture
-def outsider(db):  # type: ignore[no-untyped-def]
-    return UserFactory(username="outsider")
+def outsider(db: None) -> User:
+    return UserFactory.create(username="outsider")
 
 
 @pytest.fixture
-def instructor_client(instructor) -> Client:  # type: ignore[no-untyped-def]
+def instructor_client(instructor: User) -> Client:
     client = Client()
     client.force_login(instructor)
     return client
 
 
 @pytest.fixture
-def student_client(student) -> Client:  # type: ignore[no-untyped-def]
+def student_client(student: User) -> Client:
     client = Client()
     client.force_login(student)
     return client
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):  # type: ignore[no-untyped-def]
+def _fast_password_hasher(settings: Settings) -> None:
     # Tests create many users; the default PBKDF2 cost would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

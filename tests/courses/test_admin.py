@@ -21,6 +21,7 @@ from courses.models import Course
 from lessons.models import ConceptIndexEntry, Depth, Lesson
 from quizzes.models import RecallPlan
 from tests import factories
+from tests.admin_utils import admin_form_data
 
 CURRICULUM_APPS = {"courses", "lessons", "quizzes"}
 
@@ -30,34 +31,6 @@ def curriculum_models() -> list[type[models.Model]]:
         (model for model in admin.site._registry if model._meta.app_label in CURRICULUM_APPS),
         key=lambda model: model._meta.label,
     )
-
-
-def _form_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return [str(item) for item in value]
-    return value
-
-
-def admin_form_data(response: Any) -> dict[str, Any]:
-    """POST data reproducing an admin add/change form as rendered, inlines and management forms included."""
-    data: dict[str, Any] = {}
-
-    def add_form(form: Any) -> None:
-        for name in form.fields:
-            value = form[name].value()
-            if value is False:
-                continue  # an unticked checkbox is absent from a real POST
-            data[form.add_prefix(name)] = "on" if value is True else _form_value(value)
-
-    add_form(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        add_form(formset.management_form)
-        for form in formset.forms:
-            add_form(form)
-    return data
 
 
 # --- access ---------------------------------------------------------------
@@ -325,7 +298,7 @@ def test_import_zip_of_a_bundle(instructor_client: Client, tmp_path: Path) -> No
     lesson = Lesson.objects.get(module__course=course, slug="zones")
     assert lesson.sections.count() == 2
     assert ConceptIndexEntry.objects.filter(lesson=lesson, concept__name="Intertidal zone").exists()
-    messages = [str(m) for m in response.wsgi_request._messages]  # type: ignore[attr-defined]
+    messages = [str(m) for m in response.wsgi_request._messages]
     assert messages, "the import summary is shown as a message"
 
 

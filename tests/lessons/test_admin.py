@@ -11,7 +11,7 @@ from django.urls import reverse
 from lessons.models import ConceptIndexEntry, Depth, Lesson
 from lessons.services import lesson_render
 from tests import factories
-from tests.courses.test_admin import admin_form_data
+from tests.admin_utils import admin_form_data
 
 
 def test_editing_the_body_rerenders_html_and_sections(instructor_client: Client) -> None:

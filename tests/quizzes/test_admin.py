@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from quizzes.models import Option, Question, Quiz, RecallPrompt
 from tests import factories
-from tests.courses.test_admin import admin_form_data
+from tests.admin_utils import admin_form_data
 
 
 def choice_question_data(course_pk: int, options: list[tuple[str, bool]]) -> dict[str, Any]:

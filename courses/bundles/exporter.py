@@ -1,0 +1,302 @@
+"""Exporter: a course from the database written as a canonical bundle.
+
+Files are named `NN-slug.md` so ordering is explicit and a git diff shows only what an
+instructor changed. Everything derived at import (HTML, sections, anchors) is left out.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from courses.bundles.importer import lessons_named_in
+from courses.bundles.textutil import DEPTH_NAMES, escape_cell
+from courses.models import Concept, Course, Module
+from lessons.models import ConceptIndexEntry, Depth, Lesson
+from quizzes.models import Question, Quiz, RecallDay, RecallPlan
+
+# Folders and files the exporter owns; anything else in DIR (e.g. .git, a README) stays.
+MANAGED = ("course.md", "concepts.yaml", "questions.yaml", "modules", "quizzes", "recall")
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Literal blocks keep multi-line Markdown readable and diffable.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def _yaml(data: Any) -> str:
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _document(meta: dict[str, Any], body: str) -> str:
+    text = f"---\n{_yaml(meta)}---\n"
+    return text + (f"{body.strip()}\n" if body.strip() else "")
+
+
+def _compact(meta: dict[str, Any], *, keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {key: value for key, value in meta.items() if key in keep or value not in ("", None, [], {})}
+
+
+def export_course(course: Course, dest: Path) -> None:
+    """Write `course` as a bundle folder at dest (created if missing; exporter-owned files replaced)."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in MANAGED:
+        target = dest / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+    meta = _compact(
+        {
+            "slug": course.slug,
+            "title": course.title,
+            "summary": course.summary,
+            "order": course.order,
+            "published": course.is_published,
+        },
+        keep=("order", "published"),
+    )
+    (dest / "course.md").write_text(_document(meta, course.description_md), encoding="utf-8")
+
+    concepts = list(Concept.objects.filter(course=course).order_by("slug"))
+    if concepts:
+        items = [_compact({"slug": c.slug, "name": c.name, "description": c.description}) for c in concepts]
+        (dest / "concepts.yaml").write_text(_yaml(items), encoding="utf-8")
+    name_counts: dict[str, int] = {}
+    for concept in concepts:
+        name_counts[concept.name] = name_counts.get(concept.name, 0) + 1
+
+    questions = list(
+        Question.objects.filter(course=course)
+        .select_related("lesson__module")
+        .prefetch_related("options", "concepts")
+        .order_by("slug")
+    )
+    plans = list(
+        RecallPlan.objects.filter(course=course)
+        .select_related("module")
+        .prefetch_related("days__prompts__question__lesson", "days__unlock_lessons")
+        .order_by("order", "id")
+    )
+    inline = _inline_recall_questions(plans, questions)
+
+    modules = list(Module.objects.filter(course=course).order_by("order", "id"))
+    for position, module in enumerate(modules, start=1):
+        folder = dest / "modules" / f"{position:02d}-{module.slug}"
+        folder.mkdir(parents=True)
+        _write_module(module, folder, name_counts)
+        own = [
+            q
+            for q in questions
+            if q.lesson is not None and q.lesson.module_id == module.pk and q.pk not in inline
+        ]
+        if own:
+            (folder / "questions.yaml").write_text(_yaml([_question(q) for q in own]), encoding="utf-8")
+    loose = [q for q in questions if q.lesson is None and q.pk not in inline]
+    if loose:
+        (dest / "questions.yaml").write_text(_yaml([_question(q) for q in loose]), encoding="utf-8")
+
+    quizzes = list(
+        Quiz.objects.filter(course=course)
+        .select_related("module", "lesson")
+        .prefetch_related("items__question")
+        .order_by("module__order", "title", "slug")
+    )
+    for position, quiz in enumerate(quizzes, start=1):
+        _write_quiz(quiz, dest / "quizzes" / f"{position:02d}-{quiz.slug}.md")
+    for position, plan in enumerate(plans, start=1):
+        _write_plan(plan, dest / "recall" / f"{position:02d}-{plan.slug}.md", inline)
+
+
+def _write_module(module: Module, folder: Path, name_counts: dict[str, int]) -> None:
+    lessons = list(Lesson.objects.filter(module=module).order_by("order", "id"))
+    entries = list(
+        ConceptIndexEntry.objects.filter(lesson__module=module)
+        .select_related("concept", "lesson")
+        .order_by("order", "lesson__order", "id")
+    )
+    meta = _compact(
+        {
+            "slug": module.slug,
+            "title": module.title,
+            "kind": module.kind,
+            "order": module.order,
+            "status": module.status,
+            "planned_lessons": module.planned_lessons,
+            "goal": module.goal,
+        },
+        keep=("order",),
+    )
+    if module.planned_lessons == 0:
+        meta.pop("planned_lessons", None)
+    body = ""
+    if entries:
+        rows = ["## Concept Index", "", "| Concept | Depth | Lesson | Notes |", "|---|---|---|---|"]
+        for entry in entries:
+            # A name can be shared by two concepts; the slug (listed in concepts.yaml) cannot.
+            name = entry.concept.name if name_counts.get(entry.concept.name) == 1 else entry.concept.slug
+            cells = (escape_cell(name), DEPTH_NAMES[entry.depth], entry.lesson.slug, escape_cell(entry.notes))
+            rows.append(f"| {' | '.join(cells)} |")
+        body = "\n".join(rows) + "\n\n"
+    body += module.record_md
+    (folder / "module.md").write_text(_document(meta, body), encoding="utf-8")
+
+    for position, lesson in enumerate(lessons, start=1):
+        lesson_meta = _compact(
+            {
+                "slug": lesson.slug,
+                "title": lesson.title,
+                "kind": lesson.kind,
+                "order": lesson.order,
+                "kicker": lesson.kicker,
+                "summary": lesson.summary,
+                "read_minutes": lesson.read_minutes or None,
+                "difficulty": lesson.difficulty,
+                "notebook": lesson.notebook,
+                "mental_models": lesson.mental_models_md,
+                "analogies": lesson.analogies_md,
+                "how_taught": lesson.how_taught_md,
+                "not_covered": lesson.not_covered_md,
+            },
+            keep=("order",),
+        )
+        path = folder / f"{position:02d}-{lesson.slug}.md"
+        path.write_text(_document(lesson_meta, lesson.body_md), encoding="utf-8")
+
+
+def _question(question: Question) -> dict[str, Any]:
+    data: dict[str, Any] = {"slug": question.slug, "kind": question.kind, "prompt": question.prompt_md}
+    data["answer"] = question.answer_md
+    if question.is_choice:
+        data["options"] = [
+            {"text": o.text, "correct": True} if o.is_correct else {"text": o.text}
+            for o in sorted(question.options.all(), key=lambda o: (o.order, o.pk))
+        ]
+    data["explanation"] = question.explanation_md
+    data["concepts"] = sorted(c.slug for c in question.concepts.all())
+    if question.depth != Depth.INTRODUCED:
+        data["depth"] = DEPTH_NAMES[question.depth]
+    data["lesson"] = question.lesson.slug if question.lesson else ""
+    data["ref"] = question.section_ref
+    return _compact(data)
+
+
+def _write_quiz(quiz: Quiz, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    items = sorted(quiz.items.all(), key=lambda item: (item.order, item.pk))
+    meta = _compact(
+        {
+            "slug": quiz.slug,
+            "title": quiz.title,
+            "kind": quiz.kind,
+            "module": quiz.module.slug if quiz.module else "",
+            "lesson": quiz.lesson.slug if quiz.lesson else "",
+            "questions": [item.question.slug for item in items],
+        }
+    )
+    if quiz.lesson and not quiz.module:
+        meta["module"] = quiz.lesson.module.slug
+    path.write_text(_document(meta, quiz.intro_md), encoding="utf-8")
+
+
+def _inline_recall_questions(plans: list[RecallPlan], questions: list[Question]) -> set[int]:
+    """Ids of questions that round-trip as a plain recall bullet (no answer, concepts, options...)."""
+    quiz_question_ids = set(
+        Quiz.objects.filter(course_id__in={q.course_id for q in questions}).values_list(
+            "items__question_id", flat=True
+        )
+    )
+    uses: dict[int, int] = {}
+    for plan in plans:
+        for day in plan.days.all():
+            for prompt in day.prompts.all():
+                uses[prompt.question_id] = uses.get(prompt.question_id, 0) + 1
+    inline: set[int] = set()
+    for plan in plans:
+        for day_number, day in enumerate(_days(plan), start=1):
+            for number, prompt in enumerate(_prompts(day), start=1):
+                q = prompt.question
+                plain = (
+                    q.slug == f"{plan.slug}-d{day_number}-p{number}"
+                    and q.kind == Question.Kind.FREE
+                    and not q.answer_md
+                    and not q.explanation_md
+                    and not q.concepts.all()
+                    and q.depth == Depth.INTRODUCED
+                    and uses.get(q.pk) == 1
+                    and q.pk not in quiz_question_ids
+                    and "\n\n" not in q.prompt_md.strip()
+                )
+                if plain:
+                    inline.add(q.pk)
+    return inline
+
+
+def _days(plan: RecallPlan) -> list[RecallDay]:
+    return sorted(plan.days.all(), key=lambda day: (day.order, day.pk))
+
+
+def _prompts(day: RecallDay) -> list[Any]:
+    return sorted(day.prompts.all(), key=lambda prompt: (prompt.order, prompt.pk))
+
+
+def _write_plan(plan: RecallPlan, path: Path, inline: set[int]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    module_lessons = list(Lesson.objects.filter(module__course=plan.course_id).select_related("module"))
+    module_slug = plan.module.slug if plan.module else ""
+    candidates = sorted(
+        module_lessons,
+        key=lambda lesson: (lesson.module.slug != module_slug, lesson.module.order, lesson.order),
+    )
+    unlocks: dict[str, list[str]] = {}
+    lines: list[str] = []
+    if plan.intro_md.strip():
+        lines += [plan.intro_md.strip(), ""]
+    for day in _days(plan):
+        heading = f"## {day.name}" + (f" ({day.unlock_note})" if day.unlock_note else "")
+        lines += [heading, ""]
+        actual = sorted(lesson.slug for lesson in day.unlock_lessons.all())
+        derived = sorted(lesson.slug for lesson in lessons_named_in(day.unlock_note, candidates))
+        if actual != derived:
+            unlocks[day.name] = actual
+        for prompt in _prompts(day):
+            lines.append(_bullet(prompt.question, inline))
+        lines.append("")
+    meta = _compact(
+        {
+            "slug": plan.slug,
+            "title": plan.title,
+            "module": module_slug,
+            "order": plan.order,
+            "unlock_lessons": unlocks,
+        },
+        keep=("order",),
+    )
+    path.write_text(_document(meta, "\n".join(lines)), encoding="utf-8")
+
+
+def _bullet(question: Question, inline: set[int]) -> str:
+    if question.pk not in inline:
+        return f"- {{{{question: {question.slug}}}}}"
+    ref = question.section_ref
+    if question.lesson is not None:
+        ref = f"{question.lesson.slug} {ref}".strip()
+    text = "\n  ".join(line.strip() for line in question.prompt_md.strip().split("\n"))
+    if ref or re.search(r"\)\s*$", text):
+        # An empty "()" keeps a prompt that itself ends in parentheses from losing them.
+        text += f" ({ref})"
+    return f"- {text}"

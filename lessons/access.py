@@ -1,0 +1,88 @@
+"""Access helper for the lesson page: the lesson and everything its page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.urls import reverse
+
+from courses.access import User, course_visible_q
+from lessons.models import ConceptIndexEntry, Lesson
+from quizzes.models import Option, Question
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class LessonPage:
+    lesson: Lesson
+    entries: list[ConceptIndexEntry]
+    # Questions of the body's check markers by slug; a marker whose question is
+    # missing is simply absent here and the page shows a placeholder.
+    checks: dict[str, Question]
+    previous: Neighbour | None
+    next: Neighbour | None
+
+
+def check_questions(course_id: int, slugs: list[str]) -> dict[str, Question]:
+    """The questions behind check markers, with course and options loaded (two queries, none if no slugs)."""
+    if not slugs:
+        return {}
+    questions = (
+        Question.objects.filter(course_id=course_id, slug__in=slugs)
+        .select_related("course", "lesson__module__course")
+        .prefetch_related(Prefetch("options", queryset=Option.objects.order_by("order", "id")))
+    )
+    return {question.slug: question for question in questions}
+
+
+def get_lesson_for_user(user: User, course_slug: str, module_slug: str, lesson_slug: str) -> LessonPage:
+    """The lesson with module, course, concept entries, check questions and neighbours.
+
+    Five queries whatever the size of the course (three when the body has no checks).
+    """
+    lesson = (
+        Lesson.objects.select_related("module__course")
+        .filter(
+            course_visible_q(user, "module__course__"),
+            module__course__slug=course_slug,
+            module__slug=module_slug,
+            slug=lesson_slug,
+        )
+        .first()
+    )
+    if lesson is None:
+        raise Http404("No such lesson.")
+    course = lesson.module.course
+    entries = list(
+        ConceptIndexEntry.objects.filter(lesson=lesson).select_related("concept").order_by("order", "id")
+    )
+    checks = check_questions(course.pk, lesson.check_slugs())
+    # One narrow query over the whole course beats two tuple comparisons that would
+    # have to break ties between modules (and lessons) that share an order number.
+    outline = list(
+        Lesson.objects.filter(module__course=course)
+        .order_by("module__order", "module_id", "order", "id")
+        .values_list("pk", "slug", "title", "module__slug")
+    )
+    position = next(i for i, row in enumerate(outline) if row[0] == lesson.pk)
+
+    def neighbour(index: int) -> Neighbour | None:
+        if not 0 <= index < len(outline):
+            return None
+        _, slug, title, module = outline[index]
+        return Neighbour(title=title, url=reverse("lessons:lesson", args=[course.slug, module, slug]))
+
+    return LessonPage(
+        lesson=lesson,
+        entries=entries,
+        checks=checks,
+        previous=neighbour(position - 1),
+        next=neighbour(position + 1),
+    )

@@ -1,0 +1,101 @@
+"""Access helpers for quizzes, recall plans and the questions learners answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Prefetch
+from django.http import Http404
+
+from courses.access import User, course_visible_q
+from lessons.models import Lesson, Section
+from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
+
+# What a check block needs from a question: the course for its URLs, the lesson (up to
+# the course) for "jump to §x", and its options in order.
+QUESTION_RELATED = ("course", "lesson__module__course")
+
+
+def _options(lookup: str = "options") -> Prefetch:
+    return Prefetch(lookup, queryset=Option.objects.order_by("order", "id"))
+
+
+def get_quiz_for_user(user: User, course_slug: str, quiz_slug: str) -> Quiz:
+    """A quiz with its items in order, each with its question and options (three queries)."""
+    items = QuizItem.objects.select_related(*(f"question__{name}" for name in QUESTION_RELATED)).order_by(
+        "order", "id"
+    )
+    quiz = (
+        Quiz.objects.select_related("course", "module", "lesson__module")
+        .filter(course_visible_q(user, "course__"), course__slug=course_slug, slug=quiz_slug)
+        .prefetch_related(
+            Prefetch("items", queryset=items),
+            _options("items__question__options"),
+        )
+        .first()
+    )
+    if quiz is None:
+        raise Http404("No such quiz.")
+    return quiz
+
+
+def get_recall_plan_for_user(user: User, course_slug: str, plan_slug: str) -> RecallPlan:
+    """A recall week: days in order with unlocking lessons and prompts with their questions."""
+    prompts = RecallPrompt.objects.select_related(
+        *(f"question__{name}" for name in QUESTION_RELATED)
+    ).order_by("order", "id")
+    days = RecallDay.objects.order_by("order", "id").prefetch_related(
+        Prefetch(
+            "unlock_lessons",
+            queryset=Lesson.objects.select_related("module")
+            .only("id", "slug", "title", "order", "module__id", "module__slug", "module__order")
+            .order_by("module__order", "order", "id"),
+        ),
+        Prefetch("prompts", queryset=prompts),
+        _options("prompts__question__options"),
+    )
+    plan = (
+        RecallPlan.objects.select_related("course", "module")
+        .filter(course_visible_q(user, "course__"), course__slug=course_slug, slug=plan_slug)
+        .prefetch_related(Prefetch("days", queryset=days))
+        .first()
+    )
+    if plan is None:
+        raise Http404("No such recall plan.")
+    return plan
+
+
+def get_question_for_user(user: User, course_slug: str, question_slug: str) -> Question:
+    """A question a learner may answer: its course must be visible to them."""
+    question = (
+        Question.objects.select_related(*QUESTION_RELATED)
+        .prefetch_related(_options())
+        .filter(course_visible_q(user, "course__"), course__slug=course_slug, slug=question_slug)
+        .first()
+    )
+    if question is None:
+        raise Http404("No such question.")
+    return question
+
+
+def section_labels(questions: Iterable[Question]) -> dict[int, str]:
+    """Question id → the label of the section it points to ("§2.3"), in one query.
+
+    A question whose anchor matches no section (or that has none) gets its section_ref
+    as written, so the "jump to" link still says where it goes.
+    """
+    questions = list(questions)
+    lesson_ids = {question.lesson_id for question in questions if question.lesson_id and question.anchor}
+    anchors = {question.anchor for question in questions if question.lesson_id and question.anchor}
+    found: dict[tuple[int, str], str] = {}
+    if lesson_ids:
+        sections = Section.objects.filter(lesson_id__in=lesson_ids, anchor__in=anchors).only(
+            "lesson", "anchor", "number", "title"
+        )
+        found = {(section.lesson_id, section.anchor): section.label for section in sections}
+    labels: dict[int, str] = {}
+    for question in questions:
+        label = found.get((question.lesson_id or 0, question.anchor)) or question.section_ref
+        if label:
+            labels[question.pk] = label
+    return labels

@@ -1,0 +1,146 @@
+"""Reveal: the model answer of a free-recall check, fetched only when asked for."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+
+from lessons.models import Section
+from quizzes.models import Question
+from tests.factories import CourseFactory, LessonFactory, ModuleFactory, OptionFactory, QuestionFactory
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def question() -> Question:
+    course = CourseFactory(slug="llm")
+    lesson = LessonFactory(module=ModuleFactory(course=course, slug="m1"), slug="sft")
+    Section.objects.create(lesson=lesson, number="3.2", anchor="s3-2", title="Quality")
+    return QuestionFactory(
+        course=course,
+        slug="why-quality",
+        prompt_html="<p>Why does quality win?</p>",
+        answer_html="<p>THE-ANSWER</p>",
+        explanation_html="<p>THE-WHY</p>",
+        lesson=lesson,
+        anchor="s3-2",
+        section_ref="§3.2",
+    )
+
+
+def test_htmx_gets_the_check_fragment_with_answer_and_grades(client: Client, question: Question) -> None:
+    response = client.post(question.reveal_url(), {"next": "/courses/llm/"}, **HTMX)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" not in html
+    assert html.lstrip().startswith('<section class="check check-free is-revealed" id="check-why-quality"')
+    assert "THE-ANSWER" in html and "THE-WHY" in html
+    assert '<a href="/courses/llm/modules/m1/sft/#s3-2">Jump to §3.2</a>' in html
+    assert 'hx-post="/courses/llm/questions/why-quality/grade/"' in html
+    assert 'hx-target="#check-why-quality"' in html
+    for grade in ("again", "hard", "good", "easy"):
+        assert f'name="grade" value="{grade}"' in html
+    assert 'accesskey="1"' in html and 'data-grade="easy"' in html
+    assert 'name="next" value="/courses/llm/"' in html
+
+
+def test_plain_post_gets_a_page_with_the_answer_and_a_way_back(client: Client, question: Question) -> None:
+    response = client.post(question.reveal_url(), {"next": "/courses/llm/modules/m1/sft/#check-why-quality"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<html" in html
+    assert "THE-ANSWER" in html
+    assert '<a href="/courses/llm/modules/m1/sft/#check-why-quality">← Back to where you were</a>' in html
+
+
+@pytest.mark.parametrize(
+    "evil",
+    ["https://evil.example/phish", "//evil.example/phish", "javascript:alert(1)", "http:///evil.example"],
+)
+def test_foreign_next_is_replaced_by_the_questions_section(
+    client: Client, question: Question, evil: str
+) -> None:
+    html = client.post(question.reveal_url(), {"next": evil}).content.decode()
+
+    assert "evil.example" not in html and "javascript:" not in html
+    assert '<a href="/courses/llm/modules/m1/sft/#s3-2">← Back to where you were</a>' in html
+
+
+def test_staff_and_students_can_reveal(
+    student_client: Client, instructor_client: Client, question: Question
+) -> None:
+    for visitor in (student_client, instructor_client):
+        assert "THE-ANSWER" in visitor.post(question.reveal_url(), **HTMX).content.decode()
+
+
+def test_unpublished_course_is_404_except_for_staff(
+    client: Client, student_client: Client, instructor_client: Client
+) -> None:
+    question = QuestionFactory(course=CourseFactory(is_published=False), answer_html="<p>A</p>")
+
+    assert client.post(question.reveal_url()).status_code == 404
+    assert student_client.post(question.reveal_url()).status_code == 404
+    assert instructor_client.post(question.reveal_url()).status_code == 200
+
+
+def test_unknown_question_or_course_is_404(client: Client, question: Question) -> None:
+    assert client.post("/courses/llm/questions/nope/reveal/").status_code == 404
+    assert client.post("/courses/nope/questions/why-quality/reveal/").status_code == 404
+
+
+def test_get_is_not_allowed(client: Client, question: Question) -> None:
+    response = client.get(question.reveal_url())
+
+    assert response.status_code == 405
+    assert "THE-ANSWER" not in response.content.decode()
+
+
+def test_csrf_is_enforced(question: Question) -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    assert client.post(question.reveal_url()).status_code == 403
+
+
+def test_the_pages_htmx_header_token_passes_csrf(question: Question) -> None:
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(question.course.get_absolute_url()).content.decode()
+    match = re.search(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'', page)
+    assert match is not None
+
+    response = client.post(question.reveal_url(), HTTP_X_CSRFTOKEN=match.group(1), **HTMX)
+
+    assert response.status_code == 200
+
+
+def test_choice_question_cannot_be_revealed(client: Client, question: Question) -> None:
+    choice = QuestionFactory(
+        course=question.course, kind=Question.Kind.CHOICE, explanation_html="<p>SECRET</p>"
+    )
+    OptionFactory(question=choice, text="Right one", is_correct=True)
+
+    response = client.post(choice.reveal_url(), **HTMX)
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "multiple-choice question" in html
+    assert "SECRET" not in html and "Right one" not in html
+    assert response["HX-Retarget"] == f"#check-{choice.slug}-error"
+    assert response["HX-Reswap"] == "innerHTML"
+
+
+def test_question_without_answer_is_a_400_page_without_htmx(client: Client, question: Question) -> None:
+    bare = QuestionFactory(course=question.course, answer_html="")
+
+    response = client.post(bare.reveal_url())
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<html" in html
+    assert "no model answer" in html
