@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
     "courses",
     "lessons",
     "quizzes",
+    "accounts",
+    "mastery",
 ]
 
 MIDDLEWARE = [
@@ -132,7 +135,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/dashboard/"
+LOGOUT_REDIRECT_URL = "/"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Studyhall <noreply@studyhall.invalid>")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -159,6 +165,14 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_RETRY_DELAY = 5
+# The beat schedule lives here so that worker, beat and tests read one definition.
+CELERY_BEAT_SCHEDULE = {
+    "nightly-mastery-decay": {"task": "mastery.tasks.nightly_mastery_decay", "schedule": crontab(hour=2, minute=0)},
+    "nightly-recall-queues": {"task": "mastery.tasks.prepare_recall_queues", "schedule": crontab(hour=2, minute=30)},
+    # Hourly, because "morning" depends on each learner's time zone; the digest is sent once per local day.
+    "daily-digests": {"task": "mastery.tasks.send_daily_digests", "schedule": crontab(minute=5)},
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 

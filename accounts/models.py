@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import zoneinfo
+from datetime import date, datetime, tzinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Europe/Berlin, America/New_York).")
+
+
+class Profile(models.Model):
+    """Per-learner settings; days, streaks and the daily queue follow `time_zone`."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    daily_cap = models.PositiveSmallIntegerField(
+        default=20, help_text="At most this many recall prompts and reviews a day, catch-up included."
+    )
+    digest_enabled = models.BooleanField(default=True, help_text="Email me a short digest of what is due.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(daily_cap__gte=1, daily_cap__lte=500), name="daily_cap_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+    @property
+    def tz(self) -> tzinfo:
+        try:
+            return zoneinfo.ZoneInfo(self.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            return zoneinfo.ZoneInfo("UTC")
+
+    def local_now(self) -> datetime:
+        return timezone.now().astimezone(self.tz)
+
+    def local_today(self) -> date:
+        return self.local_now().date()

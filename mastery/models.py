@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from courses.models import Concept
+from lessons.models import Lesson
+from quizzes.models import Option, Question, RecallPlan
+
+
+class Mode(models.TextChoices):
+    STUDY = "study", "Study"
+    REVIEW = "review", "Review"
+    CRAM = "cram", "Cram"
+
+
+class Grade(models.IntegerChoices):
+    AGAIN = 1, "Again"
+    HARD = 2, "Hard"
+    GOOD = 3, "Good"
+    EASY = 4, "Easy"
+
+
+class Level(models.IntegerChoices):
+    NOT_STARTED = 0, "Not started"
+    ATTEMPTED = 1, "Attempted"
+    FAMILIAR = 2, "Familiar"
+    PROFICIENT = 3, "Proficient"
+    MASTERED = 4, "Mastered"
+
+
+class AttemptQuerySet(models.QuerySet["Attempt"]):
+    def scheduling(self) -> AttemptQuerySet:
+        """Attempts that move the long-term schedule (cram attempts do not)."""
+        return self.exclude(mode=Mode.CRAM)
+
+
+class Attempt(models.Model):
+    """One answer by one learner to one question."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="attempts")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="attempts")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.STUDY)
+    grade = models.PositiveSmallIntegerField(choices=Grade.choices, null=True, blank=True)
+    option = models.ForeignKey(Option, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    is_correct = models.BooleanField(null=True, blank=True)
+    revealed = models.BooleanField(default=False, help_text="The answer was shown before the learner graded.")
+    think_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="From the prompt being shown to the reveal (or the answer)."
+    )
+    time_taken_ms = models.PositiveIntegerField(null=True, blank=True, help_text="From prompt to grade or answer.")
+    # One key per rendered form: a double click or a replayed POST carries the same key.
+    key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["learner", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "key"], name="attempt_key_unique_per_learner"),
+            models.CheckConstraint(
+                condition=models.Q(grade__isnull=True) | models.Q(grade__gte=1, grade__lte=4),
+                name="attempt_grade_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["learner", "question", "created_at"], name="attempt_learner_question")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.question} ({self.mode})"
+
+
+class ReviewCard(models.Model):
+    """FSRS state of one question for one learner (fields mirror fsrs.Card)."""
+
+    class State(models.IntegerChoices):
+        LEARNING = 1, "Learning"
+        REVIEW = 2, "Review"
+        RELEARNING = 3, "Relearning"
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_cards")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="review_cards")
+    state = models.PositiveSmallIntegerField(choices=State.choices, default=State.LEARNING)
+    step = models.PositiveSmallIntegerField(null=True, blank=True)
+    stability = models.FloatField(null=True, blank=True)
+    difficulty = models.FloatField(null=True, blank=True)
+    due = models.DateTimeField(default=timezone.now)
+    last_review = models.DateTimeField(null=True, blank=True)
+    reps = models.PositiveIntegerField(default=0)
+    lapses = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["learner", "due"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "question"], name="review_card_unique_per_learner_question"),
+        ]
+        indexes = [models.Index(fields=["learner", "due"], name="review_card_learner_due")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} / {self.question} due {self.due:%Y-%m-%d}"
+
+
+class ConceptMastery(models.Model):
+    """A learner's level on one concept, with the evidence that put it there."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="masteries")
+    concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="masteries")
+    level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NOT_STARTED)
+    retrievability = models.FloatField(
+        null=True, blank=True, help_text="Mean FSRS recall probability of the concept's reviewed questions, now."
+    )
+    evidence = models.JSONField(default=list, blank=True)
+    explanation = models.CharField(max_length=500, blank=True)
+    next_step = models.CharField(max_length=500, blank=True)
+    attempts_count = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["learner", "concept"]
+        verbose_name_plural = "concept masteries"
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "concept"], name="mastery_unique_per_learner_concept"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} / {self.concept}: {self.get_level_display()}"
+
+
+class LessonRead(models.Model):
+    """A learner marked a lesson as read (it unlocks recall days that follow it)."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lessons_read")
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="reads")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["learner", "lesson"], name="lesson_read_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} read {self.lesson}"
+
+
+class RecallEnrollment(models.Model):
+    """A learner working through a recall week; day N falls on started_on + N (learner's time zone)."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recall_weeks")
+    plan = models.ForeignKey(RecallPlan, on_delete=models.CASCADE, related_name="enrollments")
+    started_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["learner", "plan"], name="recall_enrollment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.learner} on {self.plan} since {self.started_on}"
+
+
+class QueueItem(models.Model):
+    """One entry of a learner's recall queue for one local date, built nightly (capped)."""
+
+    class Reason(models.TextChoices):
+        DUE = "due", "Due review"
+        TODAY = "today", "Today's recall prompt"
+        CATCH_UP = "catch_up", "Missed earlier"
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_items")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    for_date = models.DateField()
+    position = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=10, choices=Reason.choices)
+
+    class Meta:
+        ordering = ["learner", "for_date", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "for_date", "question"], name="queue_item_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} {self.for_date} #{self.position}: {self.question}"
+
+
+class DigestLog(models.Model):
+    """The daily digest sent to a learner for a local date: at most one."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    for_date = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    due_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["learner", "for_date"], name="digest_once_per_day")]
+
+    def __str__(self) -> str:
+        return f"digest for {self.learner} on {self.for_date}"

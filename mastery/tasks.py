@@ -1,0 +1,42 @@
+"""Celery tasks: thin wrappers that take ids, call a service and can run twice safely."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from mastery.progress import mastery_decay_all, mastery_recompute
+from mastery.services import digest_send_all, recall_queue_prepare_all
+
+# Bounded retries with exponential backoff: a database blip retries, a bug does not loop forever.
+RETRY = {
+    "autoretry_for": (DatabaseError,),
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(**RETRY)
+def recompute_mastery(learner_id: int, concept_ids: list[int] | None = None) -> None:
+    """After attempts: recompute the learner's mastery of the given concepts (all when None)."""
+    mastery_recompute(learner_id=learner_id, concept_ids=concept_ids)
+
+
+@shared_task(**RETRY)
+def nightly_mastery_decay() -> None:
+    """Refresh every learner's retrievability and levels as time passes."""
+    mastery_decay_all()
+
+
+@shared_task(**RETRY)
+def prepare_recall_queues() -> None:
+    """Build tomorrow's capped recall queue for every learner with work in progress."""
+    recall_queue_prepare_all()
+
+
+@shared_task(**RETRY)
+def send_daily_digests() -> None:
+    """Email each learner whose local morning it is what is due today; once per local day."""
+    digest_send_all()
