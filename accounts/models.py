@@ -26,7 +26,9 @@ class Profile(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(daily_cap__gte=1, daily_cap__lte=500), name="daily_cap_range"),
+            models.CheckConstraint(
+                condition=models.Q(daily_cap__gte=1, daily_cap__lte=500), name="daily_cap_range"
+            ),
         ]
 
     def __str__(self) -> str:

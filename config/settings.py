@@ -59,6 +59,8 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_NAME = env_str("SITE_NAME", "Studyhall")
+# Absolute links in emails (the daily digest, password reset).
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -162,14 +164,22 @@ REDIS_URL = env_str("REDIS_URL", "")
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# Eager (embedded) tasks run inside the request that enqueued them; a failing recompute is
+# logged, not turned into the learner's error page. Tests call services directly.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_RETRY_DELAY = 5
 # The beat schedule lives here so that worker, beat and tests read one definition.
 CELERY_BEAT_SCHEDULE = {
-    "nightly-mastery-decay": {"task": "mastery.tasks.nightly_mastery_decay", "schedule": crontab(hour=2, minute=0)},
-    "nightly-recall-queues": {"task": "mastery.tasks.prepare_recall_queues", "schedule": crontab(hour=2, minute=30)},
+    "nightly-mastery-decay": {
+        "task": "mastery.tasks.nightly_mastery_decay",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "nightly-recall-queues": {
+        "task": "mastery.tasks.prepare_recall_queues",
+        "schedule": crontab(hour=2, minute=30),
+    },
     # Hourly, because "morning" depends on each learner's time zone; the digest is sent once per local day.
     "daily-digests": {"task": "mastery.tasks.send_daily_digests", "schedule": crontab(minute=5)},
 }

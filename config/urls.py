@@ -6,6 +6,9 @@ from config.views import healthz
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("accounts/", include("accounts.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("mastery.urls")),
     path("", include("courses.urls")),
     path("", include("lessons.urls")),
     path("", include("quizzes.urls")),

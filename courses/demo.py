@@ -8,6 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from accounts.services import profile_for
+
 INSTRUCTORS_GROUP = "Instructors"
 CURRICULUM_APPS = ("courses", "lessons", "quizzes")
 
@@ -35,7 +37,10 @@ def instructors_group_ensure() -> Group:
 
 @transaction.atomic
 def demo_accounts_ensure() -> list[DemoAccount]:
-    """Create (or reset) the demo instructor and student; instructors are staff in the group."""
+    """Create (or reset) the demo instructor and student, each with a Profile.
+
+    Instructors are staff in the Instructors group.
+    """
     group = instructors_group_ensure()
     user_model = get_user_model()
     for account in DEMO_ACCOUNTS:
@@ -46,4 +51,6 @@ def demo_accounts_ensure() -> list[DemoAccount]:
         user.save()
         if account.role == "instructor":
             user.groups.add(group)
+        # The dashboard, review queue and digests all read the learner's day from the profile.
+        profile_for(user)
     return list(DEMO_ACCOUNTS)

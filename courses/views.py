@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from courses.access import catalog_courses, get_concept_for_user, get_course_for_user, get_module_for_user
 from courses.models import Module
 from lessons.models import ConceptIndexEntry, Depth, Lesson
+from mastery.access import is_instructor
+from mastery.queries import concept_panel
 from quizzes.access import section_labels
 from quizzes.models import Question
 
@@ -65,6 +70,8 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
             "modules": modules,
             "quizzes": course.readiness_quizzes,  # type: ignore[attr-defined]
             "recall_plans": list(course.recall_plans.all()),
+            # Staff first: learners never pay the group query for a link they cannot use.
+            "show_cohort": bool(getattr(request.user, "is_staff", False)) and is_instructor(request.user),
         },
     )
 
@@ -98,6 +105,12 @@ def concept_detail(request: HttpRequest, course_slug: str, concept_slug: str) ->
     questions = list(concept.questions.all())
     labels = section_labels(questions)
     target = max((entry.depth for entry in entries), default=None)
+    # Only the signed-in learner's own rows: the panel is filtered by request.user, never by a parameter.
+    panel = (
+        concept_panel(cast(User, request.user), concept, questions, timezone.now())
+        if request.user.is_authenticated
+        else None
+    )
     return render(
         request,
         "courses/concept.html",
@@ -107,5 +120,6 @@ def concept_detail(request: HttpRequest, course_slug: str, concept_slug: str) ->
             "entries": entries,
             "target_depth": Depth(target) if target is not None else None,
             "questions": [QuestionRow(question=q, jump_label=labels.get(q.pk, "")) for q in questions],
+            "panel": panel,
         },
     )

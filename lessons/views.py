@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from lessons.access import get_lesson_for_user
+from mastery.models import LessonRead
+from quizzes.forms import check_tokens
 from quizzes.models import Question
 
 
@@ -19,15 +21,22 @@ class Part:
     html: str
     check_slug: str
     question: Question | None
+    # The signed check token for a signed-in learner ("" for visitors).
+    token: str = ""
 
 
 @require_GET
 def lesson_detail(request: HttpRequest, course_slug: str, module_slug: str, lesson_slug: str) -> HttpResponse:
     page = get_lesson_for_user(request.user, course_slug, module_slug, lesson_slug)
-    parts = [
-        Part(html=part.html, check_slug=part.check_slug, question=page.checks.get(part.check_slug))
-        for part in page.lesson.body_parts()
-    ]
+    tokens = check_tokens(request.user, page.checks.values(), mode="study")
+    parts = []
+    for part in page.lesson.body_parts():
+        question = page.checks.get(part.check_slug)
+        token = tokens.get(question.pk, "") if question else ""
+        parts.append(Part(html=part.html, check_slug=part.check_slug, question=question, token=token))
+    read: LessonRead | None = None
+    if request.user.is_authenticated:
+        read = LessonRead.objects.filter(learner_id=request.user.pk, lesson=page.lesson).first()
     return render(
         request,
         "lessons/lesson.html",
@@ -37,6 +46,8 @@ def lesson_detail(request: HttpRequest, course_slug: str, module_slug: str, less
             "module": page.lesson.module,
             "course": page.lesson.module.course,
             "parts": parts,
+            "read": read,
+            "mode": "study",
             "here": request.get_full_path(),
         },
     )

@@ -49,7 +49,9 @@ class Attempt(models.Model):
     think_ms = models.PositiveIntegerField(
         null=True, blank=True, help_text="From the prompt being shown to the reveal (or the answer)."
     )
-    time_taken_ms = models.PositiveIntegerField(null=True, blank=True, help_text="From prompt to grade or answer.")
+    time_taken_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="From prompt to grade or answer."
+    )
     # One key per rendered form: a double click or a replayed POST carries the same key.
     key = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -65,7 +67,9 @@ class Attempt(models.Model):
                 name="attempt_grade_range",
             ),
         ]
-        indexes = [models.Index(fields=["learner", "question", "created_at"], name="attempt_learner_question")]
+        indexes = [
+            models.Index(fields=["learner", "question", "created_at"], name="attempt_learner_question")
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} on {self.question} ({self.mode})"
@@ -79,7 +83,9 @@ class ReviewCard(models.Model):
         REVIEW = 2, "Review"
         RELEARNING = 3, "Relearning"
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_cards")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_cards"
+    )
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="review_cards")
     state = models.PositiveSmallIntegerField(choices=State.choices, default=State.LEARNING)
     step = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -93,7 +99,9 @@ class ReviewCard(models.Model):
     class Meta:
         ordering = ["learner", "due"]
         constraints = [
-            models.UniqueConstraint(fields=["learner", "question"], name="review_card_unique_per_learner_question"),
+            models.UniqueConstraint(
+                fields=["learner", "question"], name="review_card_unique_per_learner_question"
+            ),
         ]
         indexes = [models.Index(fields=["learner", "due"], name="review_card_learner_due")]
 
@@ -108,7 +116,9 @@ class ConceptMastery(models.Model):
     concept = models.ForeignKey(Concept, on_delete=models.CASCADE, related_name="masteries")
     level = models.PositiveSmallIntegerField(choices=Level.choices, default=Level.NOT_STARTED)
     retrievability = models.FloatField(
-        null=True, blank=True, help_text="Mean FSRS recall probability of the concept's reviewed questions, now."
+        null=True,
+        blank=True,
+        help_text="Mean FSRS recall probability of the concept's reviewed questions, now.",
     )
     evidence = models.JSONField(default=list, blank=True)
     explanation = models.CharField(max_length=500, blank=True)
@@ -131,7 +141,9 @@ class ConceptMastery(models.Model):
 class LessonRead(models.Model):
     """A learner marked a lesson as read (it unlocks recall days that follow it)."""
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lessons_read")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lessons_read"
+    )
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="reads")
     read_at = models.DateTimeField(default=timezone.now)
 
@@ -145,7 +157,9 @@ class LessonRead(models.Model):
 class RecallEnrollment(models.Model):
     """A learner working through a recall week; day N falls on started_on + N (learner's time zone)."""
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recall_weeks")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="recall_weeks"
+    )
     plan = models.ForeignKey(RecallPlan, on_delete=models.CASCADE, related_name="enrollments")
     started_on = models.DateField()
 
@@ -164,7 +178,9 @@ class QueueItem(models.Model):
         TODAY = "today", "Today's recall prompt"
         CATCH_UP = "catch_up", "Missed earlier"
 
-    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_items")
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_items"
+    )
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
     for_date = models.DateField()
     position = models.PositiveIntegerField(default=0)

@@ -1,11 +1,319 @@
-"""Attempts, FSRS reviews, recall queues and digests (being written)."""
+"""Writes of the learner model: attempts with FSRS reviews, lesson reads, recall weeks, queues, digests."""
 
 from __future__ import annotations
 
+import logging
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Prefetch, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.services import profile_for
+from lessons.models import Lesson
+from mastery import scheduling
+from mastery.models import (
+    Attempt,
+    DigestLog,
+    Grade,
+    LessonRead,
+    Mode,
+    QueueItem,
+    RecallEnrollment,
+    ReviewCard,
+)
+from mastery.recall import DayQueue, day_queue_build, day_start, day_states, recall_inputs_load
+from quizzes.models import Option, Question, RecallDay, RecallPlan, RecallPrompt
+
+logger = logging.getLogger(__name__)
+
+# Digests go out in the learner's local morning; the beat task runs hourly.
+DIGEST_HOURS = range(6, 11)
+
+
+class AttemptInvalid(ValueError):
+    """An answer that does not fit its question (a message a learner can read)."""
+
+
+def attempt_record(
+    *,
+    learner: User,
+    question: Question,
+    key: str,
+    mode: Mode,
+    grade: Grade | None = None,
+    option: Option | None = None,
+    revealed: bool = False,
+    think_ms: int | None = None,
+    time_taken_ms: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Attempt, bool]:
+    """Record one answer; (attempt, created). The same key twice gives the first attempt back.
+
+    Free-recall questions take a self-grade, multiple choice an option of this question
+    (its correctness is read from the option, never from the client). Study and review
+    attempts move the question's FSRS card; cram attempts never touch it. After commit,
+    the learner's mastery of the question's concepts is recomputed.
+    """
+    now = now or timezone.now()
+    is_correct, rating = _attempt_validate(question=question, grade=grade, option=option, think_ms=think_ms)
+    with transaction.atomic():
+        existing = Attempt.objects.filter(learner=learner, key=key).first()
+        if existing is not None:
+            return existing, False
+        try:
+            # A savepoint: a concurrent twin may insert the same key between our read and
+            # this write; the unique constraint stops it and we hand back the winner's row.
+            with transaction.atomic():
+                attempt = Attempt.objects.create(
+                    learner=learner,
+                    question=question,
+                    key=key,
+                    mode=mode,
+                    grade=grade,
+                    option=option,
+                    is_correct=is_correct,
+                    revealed=revealed,
+                    think_ms=think_ms,
+                    time_taken_ms=time_taken_ms,
+                    created_at=now,
+                )
+        except IntegrityError:
+            return Attempt.objects.get(learner=learner, key=key), False
+        if mode != Mode.CRAM:
+            # Row lock: two different attempts on the same card must review it one after the other.
+            card, _ = ReviewCard.objects.select_for_update().get_or_create(learner=learner, question=question)
+            scheduling.review(card, rating, now)
+            card.save()
+        concept_ids = sorted(concept.pk for concept in question.concepts.all())
+        learner_id = learner.pk
+        transaction.on_commit(
+            lambda: mastery_recompute_enqueue(learner_id=learner_id, concept_ids=concept_ids)
+        )
+    return attempt, True
+
+
+def mastery_recompute_enqueue(*, learner_id: int, concept_ids: list[int]) -> bool:
+    """Queue the after-attempt recompute; False (logged) when the broker cannot be reached.
+
+    The attempt is already committed: losing the broker must not lose the answer or turn
+    the learner's request into an error. The nightly run recomputes every learner with
+    attempts, so a missed recompute is caught up then.
+    """
+    # Imported here: mastery.tasks imports this module for its own services.
+    from mastery.tasks import recompute_mastery
+
+    try:
+        recompute_mastery.delay(learner_id, concept_ids)
+    except Exception:  # kombu/redis raise several unrelated types when the broker is down
+        logger.warning("could not queue the mastery recompute of learner %s", learner_id, exc_info=True)
+        return False
+    return True
+
+
+def _attempt_validate(
+    *, question: Question, grade: Grade | None, option: Option | None, think_ms: int | None
+) -> tuple[bool, Grade]:
+    """(is_correct, the grade FSRS sees) for a valid answer; AttemptInvalid otherwise."""
+    if question.is_choice:
+        if grade is not None:
+            raise AttemptInvalid("Multiple-choice answers are marked for you: pick an option.")
+        if option is None or option.question_id != question.pk:
+            raise AttemptInvalid(
+                "That option does not belong to this question. Pick one of the options shown."
+            )
+        return option.is_correct, scheduling.grade_for_choice(option.is_correct, think_ms)
+    if option is not None:
+        raise AttemptInvalid("This question is self-graded: choose Again, Hard, Good or Easy.")
+    if grade is None or grade not in Grade.values:
+        raise AttemptInvalid("Choose how well you remembered: Again, Hard, Good or Easy.")
+    # Hard still means the answer came back (with effort), so only Again counts as wrong.
+    return grade != Grade.AGAIN, Grade(grade)
+
+
+def review_queue(*, learner: User, now: datetime, limit: int) -> list[ReviewCard]:
+    """The learner's due cards, most overdue first, with what a check needs to render (two queries)."""
+    return list(
+        ReviewCard.objects.filter(learner=learner, due__lte=now)
+        .select_related("question__course", "question__lesson__module__course")
+        .prefetch_related("question__options")
+        .order_by("due", "id")[:limit]
+    )
+
+
+def lesson_mark_read(*, learner: User, lesson: Lesson, now: datetime | None = None) -> LessonRead:
+    """Mark a lesson read (once: a second call keeps the first date)."""
+    with transaction.atomic():
+        read, _ = LessonRead.objects.get_or_create(
+            learner=learner, lesson=lesson, defaults={"read_at": now or timezone.now()}
+        )
+    return read
+
+
+def recall_enroll(*, learner: User, plan: RecallPlan, today: date) -> RecallEnrollment:
+    """Start a recall week today (idempotent: starting again keeps the first start date)."""
+    with transaction.atomic():
+        enrollment, _ = RecallEnrollment.objects.get_or_create(
+            learner=learner, plan=plan, defaults={"started_on": today}
+        )
+    return enrollment
+
+
+def _enrolled_days() -> Prefetch[str]:
+    prompts = RecallPrompt.objects.select_related("question__lesson__module__course").order_by("order", "id")
+    days = RecallDay.objects.order_by("order", "id").prefetch_related(
+        Prefetch("unlock_lessons", queryset=Lesson.objects.only("id")), Prefetch("prompts", queryset=prompts)
+    )
+    return Prefetch("plan__days", queryset=days)
+
+
+def recall_day_queue(*, learner: User, for_date: date) -> DayQueue:
+    """The learner's recall work for a local date across all their weeks (about nine queries)."""
+    profile = profile_for(learner)
+    tz = profile.tz
+    enrollments = list(
+        RecallEnrollment.objects.filter(learner=learner)
+        .select_related("plan")
+        .prefetch_related(_enrolled_days())
+    )
+    question_ids = {
+        prompt.question_id for e in enrollments for day in e.plan.days.all() for prompt in day.prompts.all()
+    }
+    since = min((e.started_on for e in enrollments), default=for_date)
+    start = day_start(for_date, tz)
+    inputs = recall_inputs_load(
+        learner=learner,
+        question_ids=question_ids,
+        since=since,
+        tz=tz,
+        # Cards falling due at any time on that date belong to its queue.
+        due_by=day_start(for_date + timedelta(days=1), tz),
+        due_limit=profile.daily_cap,
+        with_questions=False,
+    )
+    read = inputs.read_lesson_ids
+    weeks = [
+        day_states(list(e.plan.days.all()), started_on=e.started_on, today=for_date, read_lesson_ids=read)
+        for e in enrollments
+    ]
+    now = max(start, timezone.now())
+    return day_queue_build(weeks=weeks, inputs=inputs, tz=tz, now=now, cap=profile.daily_cap)
+
+
+def recall_queue_prepare(*, learner: User, for_date: date) -> list[QueueItem]:
+    """Store the learner's capped queue for a local date, replacing any earlier one (safe to rerun)."""
+    queue = recall_day_queue(learner=learner, for_date=for_date)
+    items = [
+        QueueItem(
+            learner=learner,
+            question=entry.question,
+            for_date=for_date,
+            position=position,
+            reason=entry.reason,
+        )
+        for position, entry in enumerate(queue.open_entries())
+    ]
+    with transaction.atomic():
+        QueueItem.objects.filter(learner=learner, for_date=for_date).delete()
+        QueueItem.objects.bulk_create(items)
+    return items
+
+
+def _learners_with_work() -> list[User]:
+    """Learners with a recall week started or a review card: the ones with anything to queue."""
+    return list(
+        User.objects.filter(Q(recall_weeks__isnull=False) | Q(review_cards__isnull=False), is_active=True)
+        .distinct()
+        .select_related("profile")
+        .order_by("pk")
+    )
+
 
 def recall_queue_prepare_all() -> None:
-    raise NotImplementedError
+    """Prepare every learner's queue for their local tomorrow (run nightly; reruns replace)."""
+    for learner in _learners_with_work():
+        tomorrow = profile_for(learner).local_today() + timedelta(days=1)
+        recall_queue_prepare(learner=learner, for_date=tomorrow)
 
 
-def digest_send_all() -> None:
-    raise NotImplementedError
+def digest_send_all(now: datetime | None = None) -> int:
+    """Email each learner whose local morning it is what is due today; returns how many were sent.
+
+    Once per learner per local date: the DigestLog row is written in the same transaction
+    as the email is sent, and its unique constraint makes a rerun (or a twin worker) a no-op.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for learner in _learners_with_work():
+        profile = profile_for(learner)
+        local = now.astimezone(profile.tz)
+        if not profile.digest_enabled or not learner.email or local.hour not in DIGEST_HOURS:
+            continue
+        today = local.date()
+        if DigestLog.objects.filter(learner=learner, for_date=today).exists():
+            continue
+        queue = list(
+            QueueItem.objects.filter(learner=learner, for_date=today)
+            .select_related("question__lesson__module__course")
+            .order_by("position")
+        )
+        if queue:
+            reasons = [item.reason for item in queue]
+            questions = [item.question for item in queue]
+        else:
+            # No queue prepared for today (e.g. the learner joined since last night): build it now.
+            live = recall_day_queue(learner=learner, for_date=today).open_entries()
+            reasons = [entry.reason for entry in live]
+            questions = [entry.question for entry in live]
+        if not questions:
+            continue
+        try:
+            with transaction.atomic():
+                DigestLog.objects.create(
+                    learner=learner, for_date=today, sent_at=now, due_count=len(questions)
+                )
+                _digest_email(learner=learner, today=today, questions=questions, reasons=reasons)
+        except IntegrityError:
+            continue
+        sent += 1
+    return sent
+
+
+def _digest_email(*, learner: User, today: date, questions: list[Question], reasons: list[str]) -> None:
+    base = settings.SITE_URL.rstrip("/")
+    counts = {reason: reasons.count(reason) for reason in QueueItem.Reason.values}
+    context = {
+        "learner": learner,
+        "today": today,
+        "total": len(questions),
+        "due": counts[QueueItem.Reason.DUE],
+        "today_prompts": counts[QueueItem.Reason.TODAY],
+        "catch_up": counts[QueueItem.Reason.CATCH_UP],
+        "prompts": [(question, base + question.section_url()) for question in questions[:5]],
+        "review_url": base + reverse("mastery:review"),
+        "dashboard_url": base + reverse("mastery:dashboard"),
+        "profile_url": base + reverse("accounts:profile"),
+        "site_name": getattr(settings, "SITE_NAME", "Studyhall"),
+    }
+    subject = f"{context['site_name']}: {len(questions)} to recall today"
+    body = render_to_string("mastery/digest_email.txt", context)
+    send_mail(subject, body, None, [learner.email])
+
+
+def attempt_saved_message(*, attempt: Attempt, now: datetime) -> str:
+    """The line shown after an answer: when the question comes back, or that cram is not scheduled."""
+    if attempt.mode == Mode.CRAM:
+        return "Cram: not scheduled"
+    due = (
+        ReviewCard.objects.filter(learner_id=attempt.learner_id, question_id=attempt.question_id)
+        .values_list("due", flat=True)
+        .first()
+    )
+    if due is None:
+        return "Saved"
+    return f"Saved — next review {scheduling.interval_phrase(due, now)}"

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from lessons.models import Lesson
+from mastery import models as mastery_models
+from mastery.recall import DayState, WeekView, week_view_load
+from mastery.services import AttemptInvalid, attempt_record, attempt_saved_message
 from quizzes.access import get_question_for_user, get_quiz_for_user, get_recall_plan_for_user, section_labels
-from quizzes.forms import GRADE_KEYS, AnswerForm, Grade, GradeForm, first_error
-from quizzes.models import Option, Question, RecallDay
+from quizzes.forms import (
+    GRADE_KEYS,
+    AnswerForm,
+    CheckToken,
+    Grade,
+    GradeForm,
+    TokenInvalid,
+    check_token_read,
+    check_tokens,
+    first_error,
+    now_ms,
+)
+from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -27,11 +43,32 @@ class HtmxHttpRequest(HttpRequest):
 CHECK_FRAGMENT = "quizzes/_check.html#check"
 CHECK_PAGE = "quizzes/check.html"
 
+# The quiz page's mode: a readiness quiz is cramming before a test and must not move the
+# long-term schedule; checks on lessons are study.
+QUIZ_MODES = {
+    Quiz.Kind.READINESS: mastery_models.Mode.CRAM,
+    Quiz.Kind.LESSON_CHECK: mastery_models.Mode.STUDY,
+}
+
+SELF_GRADES = {
+    Grade.AGAIN: mastery_models.Grade.AGAIN,
+    Grade.HARD: mastery_models.Grade.HARD,
+    Grade.GOOD: mastery_models.Grade.GOOD,
+    Grade.EASY: mastery_models.Grade.EASY,
+}
+
 
 @dataclass(frozen=True)
 class PromptRow:
     question: Question
     jump_label: str
+    token: str = ""
+
+
+@dataclass(frozen=True)
+class QuizRow:
+    item: QuizItem
+    token: str
 
 
 @dataclass(frozen=True)
@@ -39,6 +76,8 @@ class DayRow:
     day: RecallDay
     lessons: list[Lesson]
     prompts: list[PromptRow]
+    # The learner's state of the day once they started the week; None otherwise.
+    state: DayState | None = None
 
     @property
     def unlock(self) -> str:
@@ -49,16 +88,30 @@ class DayRow:
         return note
 
 
+@dataclass(frozen=True)
+class WorkRow:
+    """One check in the learner's work for today on the recall page."""
+
+    question: Question
+    jump_label: str
+    token: str
+    done: bool
+
+
 @require_GET
 def quiz_detail(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpResponse:
     quiz = get_quiz_for_user(request.user, course_slug, quiz_slug)
+    items = list(quiz.items.all())
+    mode = QUIZ_MODES.get(Quiz.Kind(quiz.kind), mastery_models.Mode.STUDY)
+    tokens = check_tokens(request.user, (item.question for item in items), mode=mode)
     return render(
         request,
         "quizzes/quiz.html",
         {
             "quiz": quiz,
             "course": quiz.course,
-            "items": list(quiz.items.all()),
+            "items": [QuizRow(item=item, token=tokens.get(item.question_id, "")) for item in items],
+            "mode": mode,
             "here": request.get_full_path(),
         },
     )
@@ -68,22 +121,75 @@ def quiz_detail(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpR
 def recall_detail(request: HttpRequest, course_slug: str, plan_slug: str) -> HttpResponse:
     plan = get_recall_plan_for_user(request.user, course_slug, plan_slug)
     days = list(plan.days.all())
-    labels = section_labels(prompt.question for day in days for prompt in day.prompts.all())
+    week: WeekView | None = None
+    if request.user.is_authenticated:
+        week = week_view_load(learner=cast(User, request.user), plan=plan, days=days, now=timezone.now())
+    due_questions = [entry.question for entry in week.queue.due] if week else []
+    labels = section_labels(
+        [*(prompt.question for day in days for prompt in day.prompts.all()), *due_questions]
+    )
+    work: dict[str, list[WorkRow]] = {}
+    if week is None:
+        tokens = check_tokens(
+            request.user, (prompt.question for day in days for prompt in day.prompts.all()), mode="study"
+        )
+    else:
+        open_questions = [entry.question for entry in week.queue.open_entries()]
+        tokens = check_tokens(request.user, open_questions, mode="study")
+        work = {
+            name: [
+                WorkRow(
+                    question=entry.question,
+                    jump_label=labels.get(entry.question.pk, ""),
+                    token=tokens.get(entry.question.pk, ""),
+                    done=entry.done,
+                )
+                for entry in entries
+            ]
+            for name, entries in (
+                ("today", week.queue.today),
+                ("due", week.queue.due),
+                ("catch_up", week.queue.catch_up),
+            )
+        }
+    states = {state.day.pk: state for state in week.days} if week else {}
     rows = [
         DayRow(
             day=day,
             lessons=list(day.unlock_lessons.all()),
             prompts=[
-                PromptRow(question=prompt.question, jump_label=labels.get(prompt.question_id, ""))
+                PromptRow(
+                    question=prompt.question,
+                    jump_label=labels.get(prompt.question_id, ""),
+                    token=tokens.get(prompt.question_id, "") if week is None else "",
+                )
                 for prompt in day.prompts.all()
             ],
+            state=states.get(day.pk),
         )
         for day in days
     ]
     return render(
         request,
         "quizzes/recall.html",
-        {"plan": plan, "course": plan.course, "days": rows, "here": request.get_full_path()},
+        {
+            "plan": plan,
+            "course": plan.course,
+            "days": rows,
+            "week": week,
+            "work": work,
+            "mode": "study",
+            "here": request.get_full_path(),
+        },
+    )
+
+
+def _token(request: HttpRequest, question: Question) -> CheckToken | None:
+    """The posted check token of a signed-in learner (TokenInvalid if bad); None for visitors."""
+    if not request.user.is_authenticated:
+        return None
+    return check_token_read(
+        request.POST.get("token", ""), learner_id=request.user.pk, question_id=question.pk
     )
 
 
@@ -91,14 +197,39 @@ def record_attempt(
     request: HttpRequest,
     question: Question,
     *,
+    token: CheckToken | None,
     grade: Grade | None = None,
     option: Option | None = None,
-) -> None:
-    """Where an answer will be stored; for now nothing is kept.
+) -> str:
+    """Store a signed-in learner's answer; the line that tells them so ("" for visitors: nothing is kept).
 
-    The attempts issue plugs in here (an Attempt for signed-in learners, feeding the
-    review schedule), so the endpoints themselves need not change.
+    The mode and the timings come from the signed token, never from bare form fields.
+    Raises AttemptInvalid when the answer does not fit the question.
     """
+    if token is None or not request.user.is_authenticated:
+        return ""
+    answered_ms = now_ms()
+    revealed = token.revealed_ms is not None
+    think_until = token.revealed_ms if token.revealed_ms is not None else answered_ms
+    attempt, _ = attempt_record(
+        learner=cast(User, request.user),
+        question=question,
+        key=token.key,
+        mode=mastery_models.Mode(token.mode),
+        grade=SELF_GRADES[grade] if grade is not None else None,
+        option=option,
+        revealed=revealed,
+        think_ms=max(think_until - token.shown_ms, 0),
+        time_taken_ms=max(answered_ms - token.shown_ms, 0),
+    )
+    return attempt_saved_message(attempt=attempt, now=timezone.now())
+
+
+def _login_url(request: HttpRequest, next_url: str) -> str:
+    """Where an anonymous visitor signs in to keep their answers; "" for a signed-in learner."""
+    if request.user.is_authenticated:
+        return ""
+    return f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
 
 
 def _safe_next(request: HttpRequest, question: Question) -> str:
@@ -144,7 +275,19 @@ def reveal(request: HtmxHttpRequest, course_slug: str, question_slug: str) -> Ht
         )
     if not question.answer_html:
         return _bad_request(request, question, "This question has no model answer to show.", next_url)
-    context = {"state": "revealed", "next": next_url, "grades": _grades(), **_jump(question)}
+    try:
+        token = _token(request, question)
+    except TokenInvalid as exc:
+        return _bad_request(request, question, str(exc), next_url)
+    context = {
+        "state": "revealed",
+        "next": next_url,
+        "grades": _grades(),
+        # The grade form carries the reveal time, so the attempt knows the learner peeked and when.
+        "token": token.revealed_at(now_ms()).sign() if token else "",
+        "mode": token.mode if token else "",
+        **_jump(question),
+    }
     return _respond(request, question, context)
 
 
@@ -160,13 +303,18 @@ def answer(request: HtmxHttpRequest, course_slug: str, question_slug: str) -> Ht
     if not form.is_valid():
         return _bad_request(request, question, first_error(form), next_url)
     chosen = form.chosen_option()
-    record_attempt(request, question, option=chosen)
+    try:
+        saved = record_attempt(request, question, token=_token(request, question), option=chosen)
+    except (TokenInvalid, AttemptInvalid) as exc:
+        return _bad_request(request, question, str(exc), next_url)
     context = {
         "state": "answered",
         "next": next_url,
         "chosen": chosen,
         "is_right": chosen.is_correct,
         "options": list(question.options.all()),
+        "saved": saved,
+        "login_url": _login_url(request, next_url),
         **_jump(question),
     }
     return _respond(request, question, context)
@@ -184,15 +332,16 @@ def grade(request: HtmxHttpRequest, course_slug: str, question_slug: str) -> Htt
     if not form.is_valid():
         return _bad_request(request, question, first_error(form), next_url)
     chosen = form.grade_choice()
-    record_attempt(request, question, grade=chosen)
-    login_url = ""
-    if not request.user.is_authenticated:
-        login_url = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': next_url})}"
+    try:
+        saved = record_attempt(request, question, token=_token(request, question), grade=chosen)
+    except (TokenInvalid, AttemptInvalid) as exc:
+        return _bad_request(request, question, str(exc), next_url)
     context = {
         "state": "graded",
         "next": next_url,
         "grade": chosen,
-        "login_url": login_url,
+        "saved": saved,
+        "login_url": _login_url(request, next_url),
         **_jump(question),
     }
     return _respond(request, question, context)

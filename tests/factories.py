@@ -213,3 +213,63 @@ def build_course(
             RecallPromptFactory(day=day, question=question, order=p)
     course_render(course=course)
     return course
+
+
+# --- Learner records (mastery) -------------------------------------------------------------
+
+
+class AttemptFactory(factory.django.DjangoModelFactory):
+    """An attempt made directly, bypassing attempt_record: for building histories in read tests."""
+
+    class Meta:
+        model = "mastery.Attempt"
+
+    learner = factory.SubFactory(UserFactory)
+    question = factory.SubFactory(QuestionFactory)
+    mode = "study"
+    grade = 3
+    is_correct = True
+    revealed = True
+    think_ms = 9000
+    key = factory.Sequence(lambda n: f"attempt-key-{n}")
+
+
+class ReviewCardFactory(factory.django.DjangoModelFactory):
+    """A reviewed FSRS card: stability in days, last reviewed at `last_review`."""
+
+    class Meta:
+        model = "mastery.ReviewCard"
+
+    learner = factory.SubFactory(UserFactory)
+    question = factory.SubFactory(QuestionFactory)
+    state = 2
+    stability = 10.0
+    difficulty = 5.0
+    reps = 1
+
+
+class ConceptMasteryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mastery.ConceptMastery"
+
+    learner = factory.SubFactory(UserFactory)
+    concept = factory.SubFactory(ConceptFactory)
+    level = 2
+
+
+class LessonReadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "mastery.LessonRead"
+
+    learner = factory.SubFactory(UserFactory)
+    lesson = factory.SubFactory(LessonFactory)
+
+
+def check_token_for(user: User, question: Question, *, mode: str = "study", revealed: bool = False) -> str:
+    """A signed check token as a page would issue it to `user` (revealed: as the reveal response does)."""
+    from quizzes.forms import check_token_issue, check_token_read, now_ms
+
+    raw = check_token_issue(learner_id=user.pk, question_id=question.pk, mode=mode)
+    if not revealed:
+        return raw
+    return check_token_read(raw, learner_id=user.pk, question_id=question.pk).revealed_at(now_ms()).sign()

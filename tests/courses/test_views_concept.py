@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from courses.models import Concept
 from lessons.models import Depth, Section
+from mastery.models import ConceptMastery, Grade, Level
+from mastery.progress import mastery_recompute
 from tests.factories import (
+    AttemptFactory,
     ConceptFactory,
     ConceptIndexEntryFactory,
     CourseFactory,
     LessonFactory,
     ModuleFactory,
     QuestionFactory,
+    ReviewCardFactory,
     build_course,
 )
 
@@ -106,3 +114,83 @@ def test_query_count_does_not_grow(client: Client, django_assert_num_queries, si
         response = client.get(concept.get_absolute_url())
     html = response.content.decode()
     assert html.count("Jump to §1") == size["lessons"] * size["checks_per_lesson"]
+
+
+# --- The learner panel: level, target, retrievability apart, evidence, next step -----------
+
+
+def test_anonymous_is_invited_to_sign_in(client: Client, concept: Concept) -> None:
+    html = client.get(concept.get_absolute_url()).content.decode()
+
+    assert "to see your level on this concept" in html
+    assert "You and this concept" not in html
+
+
+def test_learner_sees_level_target_evidence_and_next_step(
+    student, student_client: Client, concept: Concept
+) -> None:
+    question = concept.questions.get()
+    now = timezone.now()
+    AttemptFactory(learner=student, question=question, grade=Grade.GOOD, created_at=now - timedelta(days=1))
+    ReviewCardFactory(learner=student, question=question, stability=30.0, last_review=now - timedelta(days=1))
+    mastery_recompute(learner_id=student.pk)
+
+    html = student_client.get(concept.get_absolute_url()).content.decode()
+    panel = html[html.index("You and this concept") : html.index('id="taught-h"')]
+
+    assert 'data-testid="level">Familiar<' in panel
+    assert 'data-testid="target">Mastered<' in panel
+    assert re.search(r'data-testid="retrievability">(9\d|100)%<', panel)
+    assert "does not change your level" in panel
+    assert "Familiar: you have answered a question on this concept correctly." in panel
+    # The only question is Introduced-depth: the next step says so rather than ask for the impossible.
+    assert "Next:</strong> The questions here go no deeper than Introduced" in panel
+    assert "What does the KL term protect?" in panel and "self-graded Good" in panel
+    assert "SECRET-ANSWER" not in html
+
+
+def test_learner_without_attempts_is_not_started(student_client: Client, concept: Concept) -> None:
+    html = student_client.get(concept.get_absolute_url()).content.decode()
+
+    assert 'data-testid="level">Not started<' in html
+    assert 'data-testid="retrievability">—<' in html
+
+
+def test_another_learners_panel_is_never_shown(student, outsider, concept: Concept) -> None:
+    ConceptMastery.objects.create(
+        learner=student, concept=concept, level=Level.MASTERED, explanation="STUDENT-ONLY-EXPLANATION"
+    )
+    ReviewCardFactory(learner=student, question=concept.questions.get(), last_review=timezone.now())
+    client = Client()
+    client.force_login(outsider)
+
+    html = client.get(concept.get_absolute_url()).content.decode()
+
+    assert 'data-testid="level">Not started<' in html
+    assert "STUDENT-ONLY-EXPLANATION" not in html
+    assert 'data-testid="retrievability">—<' in html
+
+
+@pytest.mark.parametrize(
+    ("size", "attempts"),
+    [
+        ({"modules": 1, "lessons": 1, "concepts": 2, "checks_per_lesson": 2}, 3),
+        ({"modules": 8, "lessons": 30, "concepts": 40, "checks_per_lesson": 4}, 600),
+    ],
+)
+def test_signed_in_query_count_does_not_grow(
+    student, student_client: Client, django_assert_num_queries, size: dict[str, int], attempts: int
+) -> None:
+    course = build_course(**size)
+    concept = course.concepts.order_by("pk").first()
+    questions = list(concept.questions.all())
+    for i in range(attempts):
+        AttemptFactory(learner=student, question=questions[i % len(questions)])
+    for question in questions:
+        ReviewCardFactory(learner=student, question=question, last_review=timezone.now())
+    mastery_recompute(learner_id=student.pk)
+
+    # session, user, concept+course, index entries, questions, section labels, mastery row, cards
+    with django_assert_num_queries(8):
+        response = student_client.get(concept.get_absolute_url())
+    assert 'data-testid="level">' in response.content.decode()

@@ -6,9 +6,11 @@ import re
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from lessons.models import Depth, Lesson
 from lessons.services import lesson_render
+from mastery.models import LessonRead
 from quizzes.models import Question
 from quizzes.services import question_render
 from tests.factories import (
@@ -238,6 +240,59 @@ def test_query_count_does_not_grow(
     with django_assert_num_queries(5):
         response = client.get(url)
     assert response.content.decode().count('class="check ') == size["checks_per_lesson"]
-    # A signed-in visitor adds the session and the user.
-    with django_assert_num_queries(7):
+    # A signed-in visitor adds the session, the user and whether they marked the lesson read.
+    with django_assert_num_queries(8):
         student_client.get(url)
+
+
+# --- Mark as read ---------------------------------------------------------------------------------
+
+
+def _read_url(lesson: Lesson) -> str:
+    return reverse("mastery:lesson_read", args=[lesson.module.course.slug, lesson.module.slug, lesson.slug])
+
+
+def test_signed_in_learners_see_the_mark_as_read_form_and_study_tokens(
+    client: Client, student_client: Client, lesson: Lesson
+) -> None:
+    html = student_client.get(lesson.get_absolute_url()).content.decode()
+    anonymous = client.get(lesson.get_absolute_url()).content.decode()
+
+    assert "Mark as read" in html and f'action="{_read_url(lesson)}"' in html
+    assert html.count('name="token"') == 2 and 'name="mode" value="study"' in html
+    assert "Mark as read" not in anonymous and 'name="token"' not in anonymous
+
+
+def test_mark_as_read_plain_post_redirects_and_shows_the_date(
+    student_client: Client, student, lesson: Lesson
+) -> None:
+    response = student_client.post(_read_url(lesson))
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{lesson.get_absolute_url()}#lesson-read"
+    read = LessonRead.objects.get(learner=student, lesson=lesson)
+    html = student_client.get(lesson.get_absolute_url()).content.decode()
+    assert f"Read on {read.read_at:%-d %B %Y}" in html and "Mark as read" not in html
+
+
+def test_mark_as_read_over_htmx_returns_the_fragment(student_client: Client, student, lesson: Lesson) -> None:
+    response = student_client.post(_read_url(lesson), HTTP_HX_REQUEST="true")
+    again = student_client.post(_read_url(lesson), HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert response.status_code == again.status_code == 200
+    assert "<html" not in html and 'id="lesson-read"' in html and "Read on" in html
+    assert LessonRead.objects.filter(learner=student).count() == 1
+
+
+def test_mark_as_read_access(client: Client, student_client: Client, outsider, lesson: Lesson) -> None:
+    assert client.post(_read_url(lesson)).status_code == 302  # to sign in
+    assert student_client.get(_read_url(lesson)).status_code == 405
+    hidden = LessonFactory(module=ModuleFactory(course=CourseFactory(is_published=False)))
+    assert student_client.post(_read_url(hidden)).status_code == 404
+    outsider_client = Client()
+    outsider_client.force_login(outsider)
+    outsider_client.post(_read_url(lesson))
+    # Each learner's read is their own.
+    assert "Mark as read" in student_client.get(lesson.get_absolute_url()).content.decode()
+    assert not LessonRead.objects.exclude(learner=outsider).exists()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from mastery.models import Attempt
 from quizzes.models import Option, Question
-from tests.factories import CourseFactory, LessonFactory, OptionFactory, QuestionFactory
+from tests.factories import CourseFactory, LessonFactory, OptionFactory, QuestionFactory, check_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -126,10 +127,12 @@ def test_records_through_the_single_hook(
     client: Client, question: Question, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, object]] = []
-    monkeypatch.setattr(
-        "quizzes.views.record_attempt",
-        lambda request, q, *, grade=None, option=None: calls.append((q.slug, option)),
-    )
+
+    def record(request, q, *, token, grade=None, option=None) -> str:
+        calls.append((q.slug, option))
+        return ""
+
+    monkeypatch.setattr("quizzes.views.record_attempt", record)
     chosen = _option(question, "DPO")
 
     client.post(question.answer_url(), {"option": chosen.pk}, **HTMX)
@@ -138,13 +141,17 @@ def test_records_through_the_single_hook(
     assert calls == [("value-model", chosen)]
 
 
-def test_access(client: Client, student_client: Client, instructor_client: Client) -> None:
+def test_access(client: Client, student_client: Client, instructor_client: Client, instructor) -> None:
     question = QuestionFactory(course=CourseFactory(is_published=False), kind=Question.Kind.CHOICE)
     option = OptionFactory(question=question, is_correct=True)
+    token = check_token_for(instructor, question)
 
     assert client.post(question.answer_url(), {"option": option.pk}).status_code == 404
     assert student_client.post(question.answer_url(), {"option": option.pk}).status_code == 404
-    assert instructor_client.post(question.answer_url(), {"option": option.pk}).status_code == 200
+    assert (
+        instructor_client.post(question.answer_url(), {"option": option.pk, "token": token}).status_code
+        == 200
+    )
     assert client.post("/courses/nope/questions/nope/answer/", {"option": option.pk}).status_code == 404
 
 
@@ -154,3 +161,38 @@ def test_get_is_not_allowed_and_csrf_is_enforced(question: Question) -> None:
     assert client.get(question.answer_url()).status_code == 405
     option = question.options.get(text="PPO")
     assert client.post(question.answer_url(), {"option": option.pk}).status_code == 403
+
+
+def test_signed_in_answer_records_correctness_from_the_option(
+    student_client: Client, student, question: Question
+) -> None:
+    token = check_token_for(student, question)
+
+    html = student_client.post(
+        question.answer_url(), {"option": _option(question, "DPO").pk, "token": token}, **HTMX
+    ).content.decode()
+
+    attempt = Attempt.objects.get(learner=student)
+    assert attempt.is_correct is False and attempt.option == _option(question, "DPO")
+    assert attempt.revealed is False and attempt.mode == "study"
+    assert "Saved — next review in" in html and "Sign in" not in html
+
+
+def test_signed_in_option_of_another_question_is_a_400(student_client: Client, student, question) -> None:
+    other = OptionFactory(question=QuestionFactory(course=question.course, kind=Question.Kind.CHOICE))
+    token = check_token_for(student, question)
+
+    response = student_client.post(question.answer_url(), {"option": other.pk, "token": token}, **HTMX)
+
+    assert response.status_code == 400
+    assert "does not belong to this question" in response.content.decode()
+    assert not Attempt.objects.exists()
+
+
+def test_anonymous_answer_invites_to_sign_in_and_records_nothing(client: Client, question: Question) -> None:
+    html = client.post(
+        question.answer_url(), {"option": _option(question, "PPO").pk, "next": "/courses/llm/"}, **HTMX
+    ).content.decode()
+
+    assert "Sign in</a> to keep your progress" in html
+    assert not Attempt.objects.exists()

@@ -8,8 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from mastery.models import Attempt, Mode, ReviewCard
 from quizzes.models import Question
-from tests.factories import CourseFactory, QuestionFactory
+from tests.factories import CourseFactory, QuestionFactory, check_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -52,10 +53,14 @@ def test_anonymous_visitors_are_invited_to_sign_in(client: Client, question: Que
     assert f'<a href="/admin/login/?next={quote("/courses/llm/", safe="")}">Sign in</a>' in html
 
 
-def test_signed_in_learners_are_not_invited(student_client: Client, question: Question) -> None:
-    html = student_client.post(grade_url(question), {"grade": "hard"}, **HTMX).content.decode()
+def test_signed_in_learners_are_not_invited(student_client: Client, student, question: Question) -> None:
+    token = check_token_for(student, question, revealed=True)
+    html = student_client.post(
+        grade_url(question), {"grade": "hard", "token": token}, **HTMX
+    ).content.decode()
 
     assert "Marked: Hard" in html
+    assert "Saved — next review in" in html
     assert "Sign in" not in html
 
 
@@ -103,10 +108,12 @@ def test_records_through_the_single_hook(
     client: Client, question: Question, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[tuple[str, object]] = []
-    monkeypatch.setattr(
-        "quizzes.views.record_attempt",
-        lambda request, q, *, grade=None, option=None: calls.append((q.slug, grade)),
-    )
+
+    def record(request, q, *, token, grade=None, option=None) -> str:
+        calls.append((q.slug, grade))
+        return ""
+
+    monkeypatch.setattr("quizzes.views.record_attempt", record)
 
     client.post(grade_url(question), {"grade": "good"}, **HTMX)
     client.post(grade_url(question), {"grade": "nope"}, **HTMX)
@@ -114,12 +121,13 @@ def test_records_through_the_single_hook(
     assert calls == [("why-kl", "good")]
 
 
-def test_access(client: Client, student_client: Client, instructor_client: Client) -> None:
+def test_access(client: Client, student_client: Client, instructor_client: Client, instructor) -> None:
     question = QuestionFactory(course=CourseFactory(is_published=False))
+    token = check_token_for(instructor, question)
 
     assert client.post(grade_url(question), {"grade": "good"}).status_code == 404
     assert student_client.post(grade_url(question), {"grade": "good"}).status_code == 404
-    assert instructor_client.post(grade_url(question), {"grade": "good"}).status_code == 200
+    assert instructor_client.post(grade_url(question), {"grade": "good", "token": token}).status_code == 200
     assert client.post("/courses/llm/questions/nope/grade/", {"grade": "good"}).status_code == 404
 
 
@@ -128,3 +136,67 @@ def test_get_is_not_allowed_and_csrf_is_enforced(question: Question) -> None:
 
     assert client.get(grade_url(question)).status_code == 405
     assert client.post(grade_url(question), {"grade": "good"}).status_code == 403
+
+
+# --- Recording attempts for signed-in learners ----------------------------------------------------
+
+
+def test_signed_in_grade_records_one_attempt_even_when_replayed(
+    student_client: Client, student, question: Question
+) -> None:
+    token = check_token_for(student, question, revealed=True)
+
+    first = student_client.post(grade_url(question), {"grade": "good", "token": token}, **HTMX)
+    replay = student_client.post(grade_url(question), {"grade": "good", "token": token}, **HTMX)
+
+    assert first.status_code == replay.status_code == 200
+    attempt = Attempt.objects.get(learner=student)
+    assert (attempt.mode, attempt.grade, attempt.revealed) == (Mode.STUDY, 3, True)
+    assert attempt.time_taken_ms is not None and attempt.think_ms is not None
+    assert ReviewCard.objects.get(learner=student).reps == 1
+    assert "Saved — next review in" in replay.content.decode()
+
+
+def test_mode_comes_from_the_token_not_the_bare_field(student_client: Client, student, question) -> None:
+    token = check_token_for(student, question, mode="cram", revealed=True)
+
+    html = student_client.post(
+        grade_url(question), {"grade": "easy", "token": token, "mode": "study"}, **HTMX
+    ).content.decode()
+
+    assert "Cram: not scheduled" in html
+    assert Attempt.objects.get(learner=student).mode == Mode.CRAM
+    assert not ReviewCard.objects.exists()
+
+
+@pytest.mark.parametrize("problem", ["missing", "tampered", "other-learner", "other-question", "expired"])
+def test_bad_tokens_are_a_400_and_record_nothing(
+    student_client: Client, student, outsider, question: Question, problem: str, monkeypatch
+) -> None:
+    token = {
+        "missing": "",
+        "tampered": check_token_for(student, question)[:-3] + "xyz",
+        "other-learner": check_token_for(outsider, question),
+        "other-question": check_token_for(student, QuestionFactory(course=question.course)),
+        "expired": check_token_for(student, question),
+    }[problem]
+    if problem == "expired":
+        monkeypatch.setattr("quizzes.forms.TOKEN_MAX_AGE", -1)
+
+    fragment = student_client.post(grade_url(question), {"grade": "good", "token": token}, **HTMX)
+    page = student_client.post(grade_url(question), {"grade": "good", "token": token})
+
+    assert fragment.status_code == page.status_code == 400
+    assert "This check has expired — reload the page" in fragment.content.decode()
+    assert "<html" in page.content.decode()
+    assert not Attempt.objects.exists()
+
+
+def test_anonymous_grades_record_nothing(client: Client, student, question: Question) -> None:
+    # Even a valid token of someone else posted anonymously is ignored: nothing is kept for visitors.
+    token = check_token_for(student, question)
+
+    response = client.post(grade_url(question), {"grade": "good", "token": token}, **HTMX)
+
+    assert response.status_code == 200 and "Sign in" in response.content.decode()
+    assert not Attempt.objects.exists()

@@ -108,3 +108,26 @@ def test_query_count_does_not_grow(client: Client, django_assert_num_queries, si
     with django_assert_num_queries(3):
         response = client.get(url)
     assert response.content.decode().count('class="check ') == size["lessons"] * size["checks_per_lesson"]
+
+
+def test_readiness_quiz_issues_cram_tokens_to_signed_in_learners(
+    student_client: Client, client: Client, quiz: Quiz
+) -> None:
+    quiz.kind = Quiz.Kind.READINESS
+    quiz.save()
+
+    html = student_client.get(quiz.get_absolute_url()).content.decode()
+    anonymous = client.get(quiz.get_absolute_url()).content.decode()
+
+    assert 'name="mode" value="cram"' in html and 'name="token"' in html
+    assert "do not change when questions come back" in html
+    assert 'name="token"' not in anonymous
+
+
+def test_lesson_check_quiz_is_study(student_client: Client, quiz: Quiz) -> None:
+    quiz.kind = Quiz.Kind.LESSON_CHECK
+    quiz.save()
+
+    html = student_client.get(quiz.get_absolute_url()).content.decode()
+
+    assert 'name="mode" value="study"' in html and 'value="cram"' not in html

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
-from django.test import Client
+from datetime import timedelta
 
-from lessons.models import Section
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.services import profile_for
+from lessons.models import Lesson, Section
+from mastery.models import Attempt, LessonRead, RecallEnrollment, ReviewCard
 from quizzes.models import RecallPlan
 from tests.factories import (
     CourseFactory,
@@ -15,6 +22,7 @@ from tests.factories import (
     RecallDayFactory,
     RecallPlanFactory,
     RecallPromptFactory,
+    ReviewCardFactory,
     build_course,
 )
 
@@ -119,3 +127,138 @@ def test_query_count_does_not_grow(client: Client, django_assert_num_queries, si
     html = response.content.decode()
     assert html.count('class="recall-day"') == size["modules"]
     assert html.count("Jump to §1") == size["lessons"] * size["checks_per_lesson"]
+
+
+# --- Signed-in learners: starting the week, day states, today's work ------------------------------
+
+
+def _start(client: Client, plan: RecallPlan):
+    return client.post(reverse("mastery:recall_start", args=[plan.course.slug, plan.slug]))
+
+
+def test_signed_in_learner_is_offered_to_start_with_tokens(student_client: Client, plan: RecallPlan) -> None:
+    html = student_client.get(plan.get_absolute_url()).content.decode()
+
+    assert "Start this week" in html
+    assert 'name="token"' in html and 'name="mode" value="study"' in html
+
+
+def test_anonymous_sees_the_plan_without_start_or_tokens(client: Client, plan: RecallPlan) -> None:
+    html = client.get(plan.get_absolute_url()).content.decode()
+
+    assert "Start this week" not in html and 'name="token"' not in html
+    assert _start(client, plan).status_code == 302
+    assert not RecallEnrollment.objects.exists()
+
+
+def test_start_then_days_with_dates_and_locks(student_client: Client, student, plan: RecallPlan) -> None:
+    response = _start(student_client, plan)
+    assert response.status_code == 302 and response["Location"] == plan.get_absolute_url()
+    assert _start(student_client, plan).status_code == 302  # starting twice is harmless
+    enrollment = RecallEnrollment.objects.get(learner=student)
+
+    html = student_client.get(plan.get_absolute_url()).content.decode()
+
+    assert "Start this week" not in html
+    assert enrollment.started_on.strftime("%-d %b") in html
+    # Monday needs the lesson read first: it is locked and says which lesson.
+    assert "Locked</span> read first" in html
+    assert "Nothing to recall today" in html
+
+
+def test_reading_the_lesson_opens_the_day_with_its_checks(student_client: Client, student, plan) -> None:
+    _start(student_client, plan)
+    LessonRead.objects.create(learner=student, lesson=plan.days.get(name="Monday").unlock_lessons.get())
+
+    html = student_client.get(plan.get_absolute_url()).content.decode()
+    today = html[html.index("Today's prompts") : html.index('class="recall-day')]
+
+    assert 'id="check-p-quality"' in today and 'name="token"' in today
+    assert "SECRET-QUALITY" not in html
+
+
+def test_missed_prompts_offer_the_section_to_reread(student_client: Client, student, plan) -> None:
+    RecallEnrollment.objects.create(
+        learner=student, plan=plan, started_on=timezone.localdate() - timedelta(days=3)
+    )
+    LessonRead.objects.create(learner=student, lesson=plan.days.get(name="Monday").unlock_lessons.get())
+
+    html = student_client.get(plan.get_absolute_url()).content.decode()
+    catch_up = html[html.index("Catch up") : html.index('class="recall-day')]
+
+    assert '<a href="/courses/llm/modules/m1/sft/#s2-1">Reread §2.1</a>' in catch_up
+    assert 'id="check-p-quality"' in catch_up and 'id="check-p-eli5"' in catch_up
+
+
+def test_outsider_never_sees_the_students_week(student: User, outsider: User, plan: RecallPlan) -> None:
+    RecallEnrollment.objects.create(learner=student, plan=plan, started_on=timezone.localdate())
+    now = timezone.now()
+    secret = QuestionFactory(course=plan.course, slug="students-card", prompt_html="<p>STUDENT-ONLY</p>")
+    ReviewCardFactory(learner=student, question=secret, due=now - timedelta(days=1), last_review=now)
+    client = Client()
+    client.force_login(outsider)
+
+    html = client.get(plan.get_absolute_url()).content.decode()
+
+    assert "Start this week" in html and "STUDENT-ONLY" not in html
+
+
+def _history(learner: User, course, attempts: int, cards: int) -> None:
+    questions = list(course.questions.all())
+    now = timezone.now()
+    ReviewCard.objects.bulk_create(
+        ReviewCard(
+            learner=learner,
+            question=q,
+            due=now - timedelta(hours=1),
+            last_review=now - timedelta(days=3),
+            stability=3.0,
+            difficulty=5.0,
+            state=2,
+            reps=1,
+        )
+        for q in questions[:cards]
+    )
+    Attempt.objects.bulk_create(
+        Attempt(
+            learner=learner,
+            question=questions[i % len(questions)],
+            grade=3,
+            key=f"h-{i}",
+            created_at=now - timedelta(days=2),
+        )
+        for i in range(attempts)
+    )
+
+
+@pytest.mark.parametrize(
+    ("size", "attempts"),
+    [
+        ({"modules": 1, "lessons": 2, "concepts": 2, "checks_per_lesson": 2}, 10),
+        ({"modules": 6, "lessons": 30, "concepts": 40, "checks_per_lesson": 4}, 2000),
+    ],
+)
+def test_query_count_for_an_enrolled_learner_does_not_grow(
+    student_client: Client, student: User, django_assert_num_queries, size: dict[str, int], attempts: int
+) -> None:
+    course = build_course(**size)
+    plan = course.recall_plans.get()
+    RecallEnrollment.objects.create(
+        learner=student, plan=plan, started_on=timezone.localdate() - timedelta(days=2)
+    )
+    LessonRead.objects.bulk_create(
+        LessonRead(learner=student, lesson=lesson) for lesson in Lesson.objects.all()
+    )
+    _history(student, course, attempts, cards=3)
+
+    profile_for(student)
+
+    # session, user; the plan (5 queries as for visitors); profile, enrollment, reads, latest attempts,
+    # cards, due cards and their options; section labels
+    with django_assert_num_queries(15):
+        response = student_client.get(plan.get_absolute_url())
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="recall-today"' in html
+    assert html.count('class="recall-day') == size["modules"]
+    assert 'class="check ' in html

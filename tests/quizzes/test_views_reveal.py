@@ -9,7 +9,14 @@ from django.test import Client
 
 from lessons.models import Section
 from quizzes.models import Question
-from tests.factories import CourseFactory, LessonFactory, ModuleFactory, OptionFactory, QuestionFactory
+from tests.factories import (
+    CourseFactory,
+    LessonFactory,
+    ModuleFactory,
+    OptionFactory,
+    QuestionFactory,
+    check_token_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -74,20 +81,25 @@ def test_foreign_next_is_replaced_by_the_questions_section(
 
 
 def test_staff_and_students_can_reveal(
-    student_client: Client, instructor_client: Client, question: Question
+    student_client: Client, instructor_client: Client, student, instructor, question: Question
 ) -> None:
-    for visitor in (student_client, instructor_client):
-        assert "THE-ANSWER" in visitor.post(question.reveal_url(), **HTMX).content.decode()
+    for visitor, user in ((student_client, student), (instructor_client, instructor)):
+        token = check_token_for(user, question)
+        html = visitor.post(question.reveal_url(), {"token": token}, **HTMX).content.decode()
+        assert "THE-ANSWER" in html
+        # The grade form carries a fresh token that records the reveal.
+        assert 'name="token"' in html and token not in html
 
 
 def test_unpublished_course_is_404_except_for_staff(
-    client: Client, student_client: Client, instructor_client: Client
+    client: Client, student_client: Client, instructor_client: Client, instructor
 ) -> None:
     question = QuestionFactory(course=CourseFactory(is_published=False), answer_html="<p>A</p>")
 
     assert client.post(question.reveal_url()).status_code == 404
     assert student_client.post(question.reveal_url()).status_code == 404
-    assert instructor_client.post(question.reveal_url()).status_code == 200
+    token = check_token_for(instructor, question)
+    assert instructor_client.post(question.reveal_url(), {"token": token}).status_code == 200
 
 
 def test_unknown_question_or_course_is_404(client: Client, question: Question) -> None:
@@ -144,3 +156,17 @@ def test_question_without_answer_is_a_400_page_without_htmx(client: Client, ques
     html = response.content.decode()
     assert "<html" in html
     assert "no model answer" in html
+
+
+def test_signed_in_reveal_needs_a_valid_token(student_client: Client, student, question: Question) -> None:
+    response = student_client.post(question.reveal_url(), {"token": "forged"}, **HTMX)
+
+    assert response.status_code == 400
+    assert "This check has expired" in response.content.decode()
+    assert "THE-ANSWER" not in response.content.decode()
+
+
+def test_anonymous_reveal_carries_no_token(client: Client, question: Question) -> None:
+    html = client.post(question.reveal_url(), **HTMX).content.decode()
+
+    assert "THE-ANSWER" in html and 'name="token"' not in html

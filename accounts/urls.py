@@ -1,0 +1,19 @@
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("profile/", views.profile, name="profile"),
+    # Same path as django.contrib.auth's reset view, which config/urls.py includes after this file, so
+    # this one answers: without django.contrib.sites the email would name the host instead of the site.
+    path(
+        "password_reset/",
+        auth_views.PasswordResetView.as_view(extra_email_context={"site_name": settings.SITE_NAME}),
+        name="password_reset",
+    ),
+]

@@ -1,0 +1,85 @@
+"""Sign up and the learner's profile. Log in/out and passwords are django.contrib.auth's views."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+from django_htmx.middleware import HtmxDetails
+
+from accounts.forms import ProfileForm, SignupForm
+from accounts.services import account_create, profile_for
+
+PROFILE_FRAGMENT = "accounts/profile.html#profile-form"
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+    user: User
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go after signing up: the `next` asked for if it stays on this site, else the dashboard."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method != "POST":
+        return render(request, "accounts/signup.html", {"form": SignupForm(), "next": next_url})
+
+    form = SignupForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = account_create(
+                username=data["username"],
+                email=data["email"],
+                password=data["password1"],
+                time_zone=data["time_zone"],
+            )
+        except IntegrityError:
+            # The form checked the name was free, but a concurrent sign-up (a double click) won the insert.
+            form.add_error("username", "This username was just taken. Please choose another.")
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return HttpResponseRedirect(_safe_next(request))
+    # A bound form with errors is a bad request; the page still shows every message next to its field.
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url}, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def profile(request: HtmxHttpRequest) -> HttpResponse:
+    account = profile_for(request.user)
+    template = PROFILE_FRAGMENT if request.htmx else "accounts/profile.html"
+    if request.method != "POST":
+        return render(request, template, {"form": ProfileForm(instance=account), "profile": account})
+
+    form = ProfileForm(request.POST, instance=account)
+    if not form.is_valid():
+        return render(request, template, {"form": form, "profile": account}, status=400)
+    form.save()
+    if request.htmx:
+        return render(
+            request,
+            PROFILE_FRAGMENT,
+            {"form": ProfileForm(instance=account), "profile": account, "saved": True},
+        )
+    messages.success(request, "Your settings are saved.")
+    return redirect("accounts:profile")

@@ -1,0 +1,470 @@
+"""Named reads for the learner dashboard and the instructor cohort page.
+
+Each function runs a fixed number of queries, whatever the number of concepts,
+questions, attempts or learners: rows grow, queries do not.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import TruncDate
+
+from courses.models import Concept, Course, Module
+from lessons.models import ConceptIndexEntry, Lesson
+from mastery import scheduling
+from mastery.charts import ForecastChart, forecast_chart, retention_forecast
+from mastery.levels import Level, target_for_depth
+from mastery.models import Attempt, ConceptMastery, Grade, LessonRead, ReviewCard
+from quizzes.access import section_labels
+from quizzes.models import Question
+
+ConceptQuestion = Question.concepts.through
+
+WEAKEST = 5
+STREAK_HORIZON_DAYS = 400
+FORGETTING_DAYS = 3
+FORGETTING_BELOW = 0.7
+
+
+@dataclass(frozen=True)
+class ModuleProgress:
+    module: Module
+    read: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.read / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class ConceptCell:
+    concept: Concept
+    level: Level
+    target: Level | None
+    retrievability: float | None
+    attempts: int = 0
+
+    @property
+    def reached(self) -> bool:
+        return self.target is not None and self.level >= self.target
+
+    @property
+    def below(self) -> bool:
+        return self.target is not None and self.level < self.target
+
+    @property
+    def retrievability_percent(self) -> int | None:
+        return None if self.retrievability is None else round(self.retrievability * 100)
+
+
+@dataclass
+class CoursePanel:
+    course: Course
+    modules: list[ModuleProgress] = field(default_factory=list)
+    cells: list[ConceptCell] = field(default_factory=list)
+
+    @property
+    def reached(self) -> int:
+        return sum(1 for cell in self.cells if cell.reached)
+
+    @property
+    def with_target(self) -> int:
+        return sum(1 for cell in self.cells if cell.target is not None)
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    label: str
+
+
+@dataclass(frozen=True)
+class WeakConcept:
+    cell: ConceptCell
+    lessons: list[Link]
+    sections: list[Link]
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    started: bool  # False: no attempts or reads yet, the panels show every published course
+    panels: list[CoursePanel]
+    due_today: int
+    streak: int
+    forecast: ForecastChart | None
+    weakest: list[WeakConcept]
+
+
+def learner_courses(user: User) -> list[Course]:
+    """Published courses the learner has answered a question in or read a lesson of."""
+    attempted = Attempt.objects.filter(learner=user).values("question__course_id")
+    read = LessonRead.objects.filter(learner=user).values("lesson__module__course_id")
+    return list(Course.objects.published().filter(Q(pk__in=attempted) | Q(pk__in=read)))
+
+
+def module_progress(user: User, course_ids: Sequence[int]) -> dict[int, list[ModuleProgress]]:
+    """Course id → its modules with lessons read / lessons (three queries)."""
+    modules = (
+        Module.objects.filter(course_id__in=course_ids)
+        .order_by("course_id", "order", "id")
+        .prefetch_related(Prefetch("lessons", queryset=Lesson.objects.only("id", "module_id")))
+    )
+    read = set(
+        LessonRead.objects.filter(learner=user, lesson__module__course_id__in=course_ids).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    result: dict[int, list[ModuleProgress]] = defaultdict(list)
+    for module in modules:
+        lessons = list(module.lessons.all())
+        done = sum(1 for lesson in lessons if lesson.pk in read)
+        result[module.course_id].append(ModuleProgress(module=module, read=done, total=len(lessons)))
+    return result
+
+
+def concept_cells(user: User, course_ids: Sequence[int]) -> dict[int, list[ConceptCell]]:
+    """Course id → a cell per concept: the learner's level against the concept's target (two queries)."""
+    concepts = (
+        Concept.objects.filter(course_id__in=course_ids)
+        .select_related("course")
+        .annotate(deepest=Max("index_entries__depth"))
+    )
+    rows = {
+        row.concept_id: row
+        for row in ConceptMastery.objects.filter(learner=user, concept__course_id__in=course_ids).only(
+            "concept_id", "level", "retrievability", "attempts_count"
+        )
+    }
+    result: dict[int, list[ConceptCell]] = defaultdict(list)
+    for concept in concepts:
+        row = rows.get(concept.pk)
+        result[concept.course_id].append(
+            ConceptCell(
+                concept=concept,
+                level=Level(row.level) if row else Level.NOT_STARTED,
+                target=target_for_depth(concept.deepest),
+                retrievability=row.retrievability if row else None,
+                attempts=row.attempts_count if row else 0,
+            )
+        )
+    return result
+
+
+def due_today_count(user: User, today: date, tz: tzinfo) -> int:
+    """Cards due by the end of the learner's local today."""
+    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
+    return ReviewCard.objects.filter(learner=user, due__lt=end).count()
+
+
+def attempt_days(user: User, today: date, tz: tzinfo) -> set[date]:
+    """Local dates on which the learner answered anything, over a bounded horizon (one query)."""
+    since = datetime.combine(today - timedelta(days=STREAK_HORIZON_DAYS), time.min, tzinfo=tz)
+    return set(
+        Attempt.objects.filter(learner=user, created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .order_by()
+        .values_list("day", flat=True)
+        .distinct()
+    )
+
+
+def streak_from_days(days: set[date], today: date) -> int:
+    """Consecutive days with an attempt, ending today, or yesterday when today is still open."""
+    day = today if today in days else today - timedelta(days=1)
+    streak = 0
+    while day in days:
+        streak += 1
+        day -= timedelta(days=1)
+    return streak
+
+
+def weakest_concepts(cells: Iterable[ConceptCell], limit: int = WEAKEST) -> list[ConceptCell]:
+    """Started concepts below their target: lowest level first, then least likely to be recalled."""
+    below = [cell for cell in cells if cell.below and cell.level > Level.NOT_STARTED]
+    below.sort(
+        key=lambda c: (c.level, c.retrievability if c.retrievability is not None else 0.0, c.concept.name)
+    )
+    return below[:limit]
+
+
+def reread_links(cells: Sequence[ConceptCell]) -> list[WeakConcept]:
+    """For each weak concept: its lessons, deepest first, and its questions' sections (three queries)."""
+    ids = [cell.concept.pk for cell in cells]
+    if not ids:
+        return []
+    entries = (
+        ConceptIndexEntry.objects.filter(concept_id__in=ids)
+        .select_related("lesson__module__course")
+        .order_by("-depth", "lesson__module__order", "lesson__order")
+    )
+    lessons: dict[int, list[Link]] = defaultdict(list)
+    for entry in entries:
+        lesson = entry.lesson
+        lessons[entry.concept_id].append(
+            Link(lesson.get_absolute_url(), f"{lesson.title} ({entry.get_depth_display()})")
+        )
+    links = list(
+        ConceptQuestion.objects.filter(concept_id__in=ids, question__lesson__isnull=False)
+        .select_related("question__lesson__module__course")
+        .order_by("-question__depth", "question__slug")
+    )
+    labels = section_labels(link.question for link in links)
+    sections: dict[int, list[Link]] = defaultdict(list)
+    for link in links:
+        question = link.question
+        label = labels.get(question.pk) or question.lesson.title  # type: ignore[union-attr]
+        item = Link(question.section_url(), f"{label} in {question.lesson.title}")  # type: ignore[union-attr]
+        if item not in sections[link.concept_id]:
+            sections[link.concept_id].append(item)
+    return [
+        WeakConcept(cell=cell, lessons=lessons[cell.concept.pk][:2], sections=sections[cell.concept.pk][:3])
+        for cell in cells
+    ]
+
+
+def learner_dashboard(user: User, *, today: date, tz: tzinfo, now: datetime) -> Dashboard:
+    """Everything on the learner's dashboard, for `user` only."""
+    courses = learner_courses(user)
+    started = bool(courses)
+    if not started:
+        courses = list(Course.objects.published())
+    ids = [course.pk for course in courses]
+    modules = module_progress(user, ids)
+    cells = concept_cells(user, ids)
+    panels = [
+        CoursePanel(course=c, modules=modules.get(c.pk, []), cells=cells.get(c.pk, [])) for c in courses
+    ]
+    cards = list(
+        ReviewCard.objects.filter(learner=user, last_review__isnull=False).only(
+            "question_id", "state", "step", "stability", "difficulty", "due", "last_review"
+        )
+    )
+    all_cells = [cell for panel in panels for cell in panel.cells]
+    return Dashboard(
+        started=started,
+        panels=panels,
+        due_today=due_today_count(user, today, tz),
+        streak=streak_from_days(attempt_days(user, today, tz), today),
+        forecast=forecast_chart(retention_forecast(cards, now)),
+        weakest=reread_links(weakest_concepts(all_cells)),
+    )
+
+
+# --- Instructor cohort ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeatRow:
+    learner: User
+    cells: list[ConceptCell]
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    concepts: list[Concept]
+    targets: list[Level | None]
+    rows: list[HeatRow]
+
+
+@dataclass(frozen=True)
+class QuestionStat:
+    question: Question
+    attempted: int
+    first_correct: int
+
+    @property
+    def percent(self) -> int | None:
+        return round(100 * self.first_correct / self.attempted) if self.attempted else None
+
+
+@dataclass(frozen=True)
+class Forgetting:
+    concept: Concept
+    mean: float
+    cards: int
+
+    @property
+    def percent(self) -> int:
+        return round(self.mean * 100)
+
+
+def cohort_learners(course: Course) -> list[User]:
+    """Everyone who has answered a question in the course."""
+    return list(User.objects.filter(attempts__question__course=course).distinct().order_by("username"))
+
+
+def cohort_heatmap(course: Course, learners: Sequence[User]) -> Heatmap:
+    """Learner by concept levels for the course (two queries)."""
+    concepts: list[Concept] = list(
+        Concept.objects.filter(course=course).annotate(deepest=Max("index_entries__depth"))
+    )
+    targets = [target_for_depth(getattr(c, "deepest", None)) for c in concepts]
+    levels: dict[tuple[int, int], ConceptMastery] = {
+        (row.learner_id, row.concept_id): row
+        for row in ConceptMastery.objects.filter(concept__course=course, learner__in=learners).only(
+            "learner_id", "concept_id", "level", "retrievability", "attempts_count"
+        )
+    }
+    rows = []
+    for learner in learners:
+        cells = []
+        for concept, target in zip(concepts, targets, strict=True):
+            row = levels.get((learner.pk, concept.pk))
+            cells.append(
+                ConceptCell(
+                    concept=concept,
+                    level=Level(row.level) if row else Level.NOT_STARTED,
+                    target=target,
+                    retrievability=row.retrievability if row else None,
+                    attempts=row.attempts_count if row else 0,
+                )
+            )
+        rows.append(HeatRow(learner=learner, cells=cells))
+    return Heatmap(concepts=concepts, targets=targets, rows=rows)
+
+
+def first_attempt_correctness(course: Course) -> list[QuestionStat]:
+    """Per question: learners whose first answer was right, out of the learners who answered.
+
+    For free recall, "right" means graded Good or Easy.
+
+    Two queries: the questions, and one aggregate over each learner's first attempt.
+    """
+    questions = list(Question.objects.filter(course=course).select_related("lesson").order_by("slug"))
+    first = Attempt.objects.filter(learner=OuterRef("learner"), question=OuterRef("question")).order_by(
+        "created_at", "id"
+    )
+    right = Q(question__kind=Question.Kind.CHOICE, is_correct=True) | Q(
+        question__kind=Question.Kind.FREE, grade__gte=Grade.GOOD
+    )
+    stats = {
+        row["question_id"]: row
+        for row in Attempt.objects.filter(question__course=course, pk=Subquery(first.values("pk")[:1]))
+        .order_by()
+        .values("question_id")
+        .annotate(attempted=Count("pk"), correct=Count("pk", filter=right))
+    }
+    result = []
+    for question in questions:
+        row = stats.get(question.pk)
+        result.append(
+            QuestionStat(
+                question=question,
+                attempted=row["attempted"] if row else 0,
+                first_correct=row["correct"] if row else 0,
+            )
+        )
+    return result
+
+
+def forgetting_soon(
+    course: Course, now: datetime, days: int = FORGETTING_DAYS, below: float = FORGETTING_BELOW
+) -> list[Forgetting]:
+    """Concepts whose mean predicted recall across learners in `days` days is under `below` (3 queries)."""
+    moment = now + timedelta(days=days)
+    cards = ReviewCard.objects.filter(question__course=course, last_review__isnull=False).only(
+        "question_id", "state", "step", "stability", "difficulty", "due", "last_review"
+    )
+    by_question: dict[int, list[float]] = defaultdict(list)
+    for rc in cards:
+        by_question[rc.question_id].append(scheduling.retrievability(rc, moment))
+    if not by_question:
+        return []
+    per_concept: dict[int, list[float]] = defaultdict(list)
+    for concept_id, question_id in ConceptQuestion.objects.filter(question_id__in=by_question).values_list(
+        "concept_id", "question_id"
+    ):
+        per_concept[concept_id].extend(by_question[question_id])
+    concepts = {c.pk: c for c in Concept.objects.filter(pk__in=per_concept)}
+    result = [
+        Forgetting(concept=concepts[pk], mean=sum(values) / len(values), cards=len(values))
+        for pk, values in per_concept.items()
+        if pk in concepts and sum(values) / len(values) < below
+    ]
+    result.sort(key=lambda f: (f.mean, f.concept.name))
+    return result
+
+
+# --- The learner panel on a concept page -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """One stored evidence item, with its question when the concept still has it."""
+
+    item: dict
+    question: Question | None
+
+    @property
+    def at(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(str(self.item.get("at", "")))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class ConceptPanel:
+    level: Level
+    target: Level | None
+    retrievability: float | None
+    reviewed: int
+    explanation: str
+    next_step: str
+    evidence: list[EvidenceRow]
+    attempts: int
+
+    @property
+    def reached(self) -> bool:
+        return self.target is not None and self.level >= self.target
+
+    @property
+    def retrievability_percent(self) -> int | None:
+        return None if self.retrievability is None else round(self.retrievability * 100)
+
+
+def concept_panel(user: User, concept: Concept, questions: Sequence[Question], now: datetime) -> ConceptPanel:
+    """The learner's level, target, live retrievability and evidence on one concept (two queries)."""
+    deepest = max((entry.depth for entry in concept.index_entries.all()), default=None)
+    target = target_for_depth(deepest)
+    row = ConceptMastery.objects.filter(learner=user, concept=concept).first()
+    cards = [
+        rc
+        for rc in ReviewCard.objects.filter(
+            learner=user, question_id__in=[q.pk for q in questions], last_review__isnull=False
+        ).only("question_id", "state", "step", "stability", "difficulty", "due", "last_review")
+    ]
+    values = [scheduling.retrievability(rc, now) for rc in cards]
+    by_slug = {question.slug: question for question in questions}
+    if row is None:
+        return ConceptPanel(
+            level=Level.NOT_STARTED,
+            target=target,
+            retrievability=sum(values) / len(values) if values else None,
+            reviewed=len(values),
+            explanation="Not started: you have not answered a question on this concept yet.",
+            next_step="Answer one of the questions below, without peeking at the answer.",
+            evidence=[],
+            attempts=0,
+        )
+    return ConceptPanel(
+        level=Level(row.level),
+        target=target,
+        retrievability=sum(values) / len(values) if values else None,
+        reviewed=len(values),
+        explanation=row.explanation,
+        next_step=row.next_step,
+        evidence=[
+            EvidenceRow(item=item, question=by_slug.get(str(item.get("question", ""))))
+            for item in row.evidence
+            if isinstance(item, dict)
+        ],
+        attempts=row.attempts_count,
+    )

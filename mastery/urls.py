@@ -1,0 +1,24 @@
+from django.urls import path
+
+from mastery.views import dashboard, review
+
+app_name = "mastery"
+urlpatterns = [
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("review/", review.review, name="review"),
+    path("review/answer/", review.review_answer, name="review_answer"),
+    path(
+        "courses/<slug:course_slug>/modules/<slug:module_slug>/<slug:lesson_slug>/read/",
+        review.lesson_read,
+        name="lesson_read",
+    ),
+    path(
+        "courses/<slug:course_slug>/recall/<slug:plan_slug>/start/", review.recall_start, name="recall_start"
+    ),
+    path("courses/<slug:course_slug>/cohort/", dashboard.cohort, name="cohort"),
+    path(
+        "courses/<slug:course_slug>/modules/<slug:module_slug>/cheat-sheet/",
+        dashboard.cheat_sheet,
+        name="cheat_sheet",
+    ),
+]

@@ -1,0 +1,235 @@
+"""The learner dashboard: progress, concept grid, due, streak, forecast, weakest concepts; own data only."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Profile
+from courses.models import Course
+from lessons.models import Depth
+from mastery.charts import forecast_chart, retention_forecast
+from mastery.models import Attempt, ConceptMastery, Grade, Level, ReviewCard
+from mastery.progress import mastery_recompute
+from mastery.queries import attempt_days, streak_from_days
+from tests.factories import (
+    AttemptFactory,
+    ConceptFactory,
+    ConceptIndexEntryFactory,
+    CourseFactory,
+    LessonFactory,
+    LessonReadFactory,
+    ModuleFactory,
+    QuestionFactory,
+    ReviewCardFactory,
+    UserFactory,
+)
+
+URL = reverse("mastery:dashboard")
+
+pytestmark = pytest.mark.django_db
+
+
+def studied_course(
+    learner: User, *, concepts: int = 3, attempts: int = 10, title: str = "Studied course"
+) -> Course:
+    """A course with two modules; the learner has read one lesson, answered, and holds review cards."""
+    course = CourseFactory(title=title)
+    modules = [ModuleFactory(course=course, title=f"Module {i}") for i in range(2)]
+    lessons = [LessonFactory(module=modules[i % 2], title=f"Lesson {i}") for i in range(4)]
+    LessonReadFactory(learner=learner, lesson=lessons[0])
+    questions = []
+    for i in range(concepts):
+        concept = ConceptFactory(course=course, name=f"Concept {i:02d}")
+        lesson = lessons[i % 4]
+        ConceptIndexEntryFactory(concept=concept, lesson=lesson, depth=Depth.DEVELOPED)
+        question = QuestionFactory(
+            course=course, lesson=lesson, depth=Depth.DEVELOPED, section_ref="§1", anchor="s1"
+        )
+        question.concepts.add(concept)
+        questions.append(question)
+    now = timezone.now()
+    Attempt.objects.bulk_create(
+        Attempt(
+            learner=learner,
+            question=questions[i % len(questions)],
+            grade=Grade.GOOD if i % 3 else Grade.AGAIN,
+            is_correct=bool(i % 3),
+            key=f"{course.slug}-{i}",
+            created_at=now - timedelta(days=i),
+        )
+        for i in range(attempts)
+    )
+    ReviewCard.objects.bulk_create(
+        ReviewCard(
+            learner=learner,
+            question=question,
+            state=ReviewCard.State.REVIEW,
+            stability=4.0,
+            difficulty=5.0,
+            due=now - timedelta(hours=1) if i % 2 else now + timedelta(days=9),
+            last_review=now - timedelta(days=2),
+        )
+        for i, question in enumerate(questions)
+    )
+    mastery_recompute(learner_id=learner.pk)
+    return course
+
+
+@pytest.fixture
+def mast_profile(student: User) -> Profile:
+    return Profile.objects.create(user=student, time_zone="UTC")
+
+
+def test_anonymous_is_sent_to_login(client: Client) -> None:
+    response = client.get(URL)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/login/?next={URL}"
+
+
+def test_post_is_not_allowed(student_client: Client) -> None:
+    assert student_client.post(URL).status_code == 405
+
+
+def test_new_learner_gets_an_empty_state_and_every_course(
+    student_client: Client, mast_profile: Profile
+) -> None:
+    CourseFactory(title="Open course")
+    CourseFactory(title="Hidden draft", is_published=False)
+
+    html = student_client.get(URL).content.decode()
+
+    assert "You have not started yet." in html
+    assert "Open course" in html and "Hidden draft" not in html
+    assert "Weakest concepts" not in html
+
+
+def test_learner_sees_progress_grid_due_streak_forecast_and_weakest(
+    student: User, student_client: Client, mast_profile: Profile
+) -> None:
+    course = studied_course(student)
+    CourseFactory(title="Untouched course")
+
+    response = student_client.get(URL)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "Studied course" in html and "Untouched course" not in html
+    assert "1 of 2 lessons read" in html and "0 of 2 lessons read" in html
+    assert html.count('class="concept-cell') == 3
+    assert "target: Proficient" in html
+    assert 'data-testid="due-today">1<' in html  # one of the three cards is overdue
+    assert 'data-testid="streak">10<' in html  # one attempt a day for ten days
+    assert "<svg" in html and '<title id="forecast-title">Retention forecast' in html
+    assert "days from today" in html and "questions remembered" in html
+    weakest = html[html.index('id="weakest-h"') :]
+    assert course.concepts.first().name in weakest
+    assert "Reread:" in weakest and "#s1" in weakest
+
+
+def test_concept_grid_marks_reached_and_below(
+    student: User, student_client: Client, mast_profile: Profile
+) -> None:
+    course = CourseFactory()
+    reached = ConceptFactory(course=course, name="Reached one")
+    ConceptIndexEntryFactory(concept=reached, lesson=LessonFactory(module=ModuleFactory(course=course)))
+    ConceptMastery.objects.create(learner=student, concept=reached, level=Level.PROFICIENT)
+    AttemptFactory(learner=student, question=QuestionFactory(course=course))
+
+    html = student_client.get(URL).content.decode()
+
+    cell = html[html.index("Reached one") - 300 : html.index("Reached one")]
+    assert "level-3 reached" in cell
+    assert "✓ target: Familiar" in html
+
+
+def test_only_own_data(student: User, outsider: User, mast_profile: Profile) -> None:
+    studied_course(student, title="Student course")
+    ConceptMastery.objects.filter(learner=student).update(level=Level.MASTERED)
+    client = Client()
+    client.force_login(outsider)
+
+    html = client.get(URL).content.decode()
+
+    assert "You have not started yet." in html
+    assert "level-4" not in html.split('class="level-legend"')[0]
+    assert 'data-testid="due-today">0<' in html
+    assert 'data-testid="streak">0<' in html
+
+
+def test_htmx_refresh_returns_the_fragment(
+    student: User, student_client: Client, mast_profile: Profile
+) -> None:
+    studied_course(student)
+
+    response = student_client.get(URL, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<div id="dashboard-body"')
+    assert "<html" not in html and "concept-cell" in html
+
+
+def test_streak_counts_consecutive_local_days() -> None:
+    today = date(2025, 5, 10)
+    days = {today - timedelta(days=n) for n in (1, 2, 3, 5)}
+
+    assert streak_from_days(days, today) == 3  # today still open: the streak runs to yesterday
+    assert streak_from_days(days | {today}, today) == 4
+    assert streak_from_days({today - timedelta(days=2)}, today) == 0
+
+
+def test_attempt_days_follow_the_learners_time_zone(student: User) -> None:
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    # 23:30 UTC on May 9 is already May 10 in Tokyo.
+    AttemptFactory(learner=student, created_at=datetime(2025, 5, 9, 23, 30, tzinfo=UTC))
+
+    assert attempt_days(student, date(2025, 5, 10), tokyo) == {date(2025, 5, 10)}
+    assert attempt_days(student, date(2025, 5, 10), UTC) == {date(2025, 5, 9)}
+
+
+def test_forecast_falls_and_counts_reviewed_cards_only(student: User) -> None:
+    now = timezone.now()
+    cards = [
+        ReviewCardFactory(learner=student, stability=2.0, last_review=now),
+        ReviewCardFactory(learner=student, stability=20.0, last_review=now),
+        ReviewCardFactory(learner=student, stability=None, last_review=None),
+    ]
+
+    points = retention_forecast(cards, now)
+    chart = forecast_chart(points)
+
+    assert len(points) == 31
+    assert points[0].expected == pytest.approx(2.0)
+    assert points[-1].expected < points[7].expected < points[0].expected
+    assert chart is not None and chart.cards == 2 and "Of 2 reviewed questions" in chart.desc
+    assert retention_forecast([cards[2]], now) == [] and forecast_chart([]) is None
+
+
+@pytest.mark.parametrize(("concepts", "attempts"), [(3, 10), (60, 3000)])
+def test_query_count_does_not_grow(
+    student: User,
+    student_client: Client,
+    mast_profile: Profile,
+    django_assert_num_queries,
+    concepts: int,
+    attempts: int,
+) -> None:
+    studied_course(student, concepts=concepts, attempts=attempts)
+    extra = UserFactory()
+    studied_course(extra, concepts=2, attempts=5, title="Someone else's")
+
+    # session, user, profile, courses, modules, lessons, reads, concepts, masteries, cards,
+    # due count, attempt days, weakest: index entries, questions, section labels
+    with django_assert_num_queries(15):
+        response = student_client.get(URL)
+
+    assert response.status_code == 200
+    assert response.content.decode().count('class="concept-cell') == concepts

@@ -1,0 +1,183 @@
+"""A learner never sees another learner's data.
+
+Every learner-scoped page is opened three ways while the student has attempts, mastery
+rows, review cards, a recall week and a profile with distinctive values: as the student
+(the markers are there, so the checks below can fail), as an outsider (none of them are),
+and anonymously (a login redirect, or the public page without learner data). The SQL the
+outsider's request runs is checked too: rows of learner tables are only ever selected
+for the outsider, never for the student.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Profile
+from courses.models import Course
+from mastery.models import Attempt, ConceptMastery, Grade, Level, RecallEnrollment, ReviewCard
+from mastery.progress import mastery_recompute
+from tests.factories import build_course
+
+pytestmark = pytest.mark.django_db
+
+LEARNER_TABLES = (
+    "mastery_attempt",
+    "mastery_reviewcard",
+    "mastery_conceptmastery",
+    "mastery_lessonread",
+    "mastery_recallenrollment",
+    "mastery_queueitem",
+    "accounts_profile",
+)
+EXPLANATION = "STUDENT-PRIVATE-EXPLANATION"
+TIME_ZONE = "Pacific/Chatham"
+DAILY_CAP = 137
+STARTED = date(2024, 2, 29)
+DUE = 7
+
+
+@dataclass
+class World:
+    course: Course
+    student: User
+    outsider: User
+
+    def urls(self) -> dict[str, str]:
+        concept = self.course.concepts.order_by("pk").first()
+        plan = self.course.recall_plans.get()
+        assert concept is not None
+        return {
+            "dashboard": reverse("mastery:dashboard"),
+            "review": reverse("mastery:review"),
+            "recall": reverse("quizzes:recall", args=[self.course.slug, plan.slug]),
+            "concept": concept.get_absolute_url(),
+            "profile": reverse("accounts:profile"),
+            "cohort": reverse("mastery:cohort", args=[self.course.slug]),
+        }
+
+
+# What the student's own pages show, and the outsider's must not.
+MARKERS = {
+    "dashboard": [f'data-testid="due-today">{DUE}<', "concept-cell level-4"],
+    "review": [f"of {DUE} due today"],
+    "recall": ["Started 29 February 2024", f"at most {DAILY_CAP} a day"],
+    "concept": [EXPLANATION, 'data-testid="level">Mastered<'],
+    "profile": [f'value="{TIME_ZONE}" selected', f'value="{DAILY_CAP}"'],
+}
+
+
+@pytest.fixture
+def mast_world(student: User, outsider: User) -> World:
+    course = build_course(modules=2, lessons=4, concepts=3, checks_per_lesson=2)
+    questions = list(course.questions.order_by("pk"))
+    now = timezone.now()
+    Attempt.objects.bulk_create(
+        Attempt(learner=student, question=q, grade=Grade.GOOD, is_correct=True, key=f"k{i}", created_at=now)
+        for i, q in enumerate(questions)
+    )
+    ReviewCard.objects.bulk_create(
+        ReviewCard(
+            learner=student,
+            question=q,
+            state=ReviewCard.State.REVIEW,
+            stability=5.0,
+            difficulty=5.0,
+            due=now - timedelta(hours=1) if i < DUE else now + timedelta(days=5),
+            last_review=now - timedelta(days=3),
+        )
+        for i, q in enumerate(questions)
+    )
+    mastery_recompute(learner_id=student.pk)
+    ConceptMastery.objects.filter(learner=student).update(level=Level.MASTERED, explanation=EXPLANATION)
+    RecallEnrollment.objects.create(learner=student, plan=course.recall_plans.get(), started_on=STARTED)
+    Profile.objects.create(user=student, time_zone=TIME_ZONE, daily_cap=DAILY_CAP)
+    Profile.objects.create(user=outsider, time_zone="UTC")
+    return World(course=course, student=student, outsider=outsider)
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+PAGES = sorted(MARKERS)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_student_sees_their_own_markers(mast_world: World, page: str) -> None:
+    response = signed_in(mast_world.student).get(mast_world.urls()[page])
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for marker in MARKERS[page]:
+        assert marker in html, f"{page}: the student's own page should show {marker!r}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_outsider_never_sees_them(mast_world: World, page: str) -> None:
+    client = signed_in(mast_world.outsider)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(mast_world.urls()[page])
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for marker in MARKERS[page]:
+        assert marker not in html, f"{page}: the outsider sees the student's {marker!r}"
+    assert ">student<" not in html
+    assert_only_filtered_by(queries.captured_queries, mast_world.outsider, mast_world.student)
+
+
+def assert_only_filtered_by(queries: list[dict[str, str]], user: User, other: User) -> None:
+    """Every query on a learner table names the user's id, and none names the other learner's."""
+    checked = 0
+    for query in queries:
+        sql = query["sql"]
+        if not any(f'"{table}"' in sql for table in LEARNER_TABLES):
+            continue
+        if sql.startswith(("SAVEPOINT", "RELEASE")):
+            continue
+        assert re.search(rf'"(learner_id|user_id)" (= {user.pk}\b|IN \({user.pk}\))', sql), sql
+        assert not re.search(rf'"(learner_id|user_id)" (= {other.pk}\b|IN \({other.pk}\))', sql), sql
+        checked += 1
+    assert checked, "the page read no learner table: nothing was checked"
+
+
+@pytest.mark.parametrize("page", ["dashboard", "review", "profile", "cohort"])
+def test_anonymous_is_sent_to_login(mast_world: World, page: str) -> None:
+    url = mast_world.urls()[page]
+
+    response = Client().get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("page", ["recall", "concept"])
+def test_anonymous_gets_the_public_page_without_learner_data(mast_world: World, page: str) -> None:
+    response = Client().get(mast_world.urls()[page])
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for marker in MARKERS[page]:
+        assert marker not in html
+
+
+def test_the_cohort_is_for_instructors_only(mast_world: World, instructor: User) -> None:
+    url = mast_world.urls()["cohort"]
+
+    assert signed_in(mast_world.outsider).get(url).status_code == 403
+    assert signed_in(mast_world.student).get(url).status_code == 403
+    html = signed_in(instructor).get(url).content.decode()
+    assert ">student<" in html and ">outsider<" not in html  # the outsider has no attempts
