@@ -331,7 +331,7 @@ def cohort_heatmap(course: Course, learners: Sequence[User]) -> Heatmap:
 
 
 def first_attempt_correctness(course: Course) -> list[QuestionStat]:
-    """Per question: learners whose first answer was right, out of the learners who answered.
+    """Per question, hardest first: learners whose first answer was right, out of those who answered.
 
     For free recall, "right" means graded Good or Easy.
 
@@ -361,6 +361,8 @@ def first_attempt_correctness(course: Course) -> list[QuestionStat]:
                 first_correct=row["correct"] if row else 0,
             )
         )
+    # Hardest first: the questions most learners got wrong first time need the instructor's eye.
+    result.sort(key=lambda stat: (stat.attempted == 0, stat.first_correct / (stat.attempted or 1)))
     return result
 
 

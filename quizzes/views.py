@@ -273,8 +273,6 @@ def reveal(request: HtmxHttpRequest, course_slug: str, question_slug: str) -> Ht
         return _bad_request(
             request, question, "This is a multiple-choice question: pick an option.", next_url
         )
-    if not question.answer_html:
-        return _bad_request(request, question, "This question has no model answer to show.", next_url)
     try:
         token = _token(request, question)
     except TokenInvalid as exc:

@@ -86,11 +86,13 @@ def test_prompts_jump_to_their_sections(client: Client, plan: RecallPlan) -> Non
     assert '<a href="/courses/llm/modules/m1/sft/">Jump to ELI5</a>' in html
 
 
-def test_reveal_only_where_there_is_a_model_answer(client: Client, plan: RecallPlan) -> None:
+def test_every_prompt_can_be_checked_and_no_answer_is_shown(client: Client, plan: RecallPlan) -> None:
     html = client.get(plan.get_absolute_url()).content.decode()
 
     assert "/questions/p-quality/reveal/" in html
-    assert "/questions/p-eli5/reveal/" not in html
+    # Without a model answer the learner still checks themself against the section, then grades.
+    assert "/questions/p-eli5/reveal/" in html
+    assert "Check myself" in html
     assert "SECRET-QUALITY" not in html
 
 

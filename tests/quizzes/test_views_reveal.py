@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 
 from lessons.models import Section
@@ -147,15 +148,24 @@ def test_choice_question_cannot_be_revealed(client: Client, question: Question) 
     assert response["HX-Reswap"] == "innerHTML"
 
 
-def test_question_without_answer_is_a_400_page_without_htmx(client: Client, question: Question) -> None:
-    bare = QuestionFactory(course=question.course, answer_html="")
+def test_prompt_without_model_answer_reveals_its_section_and_grades(
+    client: Client, question: Question
+) -> None:
+    # Recall-week prompts often have no model answer: the section that teaches it is the answer.
+    bare = QuestionFactory(course=question.course, answer_md="", answer_html="")
 
-    response = client.post(bare.reveal_url())
+    response = client.post(bare.reveal_url(), **HTMX)
 
-    assert response.status_code == 400
+    assert response.status_code == 200
     html = response.content.decode()
-    assert "<html" in html
-    assert "no model answer" in html
+    assert "no model answer" in html.lower()
+    assert 'name="grade"' in html
+
+
+def test_prompt_without_model_answer_offers_check_myself(client: Client, question: Question) -> None:
+    bare = QuestionFactory(course=question.course, answer_md="", answer_html="")
+    lesson_html = render_to_string("quizzes/_check.html#check", {"q": bare, "next": "/"})
+    assert "Check myself" in lesson_html
 
 
 def test_signed_in_reveal_needs_a_valid_token(student_client: Client, student, question: Question) -> None:
