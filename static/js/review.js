@@ -9,9 +9,12 @@
       (target && target.isContentEditable);
   }
 
+  // A real click, not form.requestSubmit(button): htmx reads the pressed button's
+  // name/value from the click it saw, so a keyboard submit must go through a click.
   function submit(form, button) {
-    if (form.requestSubmit) form.requestSubmit(button || undefined);
-    else if (button) button.click();
+    var target = button || form.querySelector('button[type="submit"], button:not([type])');
+    if (target) target.click();
+    else if (form.requestSubmit) form.requestSubmit();
     else form.submit();
   }
 
