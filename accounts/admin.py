@@ -25,6 +25,6 @@ class StudyhallUserAdmin(UserAdmin):
     @admin.display(description="Time zone", ordering="profile__time_zone")
     def profile_time_zone(self, obj: User) -> str:
         try:
-            return str(obj.profile.time_zone)  # type: ignore[attr-defined]
+            return str(obj.profile.time_zone)
         except Profile.DoesNotExist:
             return "—"

@@ -28,7 +28,7 @@ def profile_for(user: User) -> Profile:
     """
     try:
         # django-stubs does not know reverse one-to-one accessors on auth.User.
-        return user.profile  # type: ignore[attr-defined]
+        return user.profile
     except Profile.DoesNotExist:
         profile, _ = Profile.objects.get_or_create(user=user)
         return profile
