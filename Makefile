@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve demo test unit lint format screenshots clean
+.PHONY: install run serve demo test unit lint format screenshots stack stack-stop bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,17 @@ format: install
 ## make screenshots: retake the README screenshots (needs Debian's chromium)
 screenshots: install
 	$(BIN)/pytest tests/browser -m browser -q --screenshots=docs/screenshots
+
+## make stack: the docker-compose topology as local processes (PostgreSQL, Redis, gunicorn, Celery worker + beat)
+stack: install
+	scripts/stack.sh start
+
+stack-stop:
+	scripts/stack.sh stop
+
+## make bench: seed a large dataset, load-test with wrk on loopback, print ratios to a bare Django view
+bench: install
+	bench/run.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
