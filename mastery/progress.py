@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -58,10 +59,14 @@ def mastery_recompute(
 ) -> int:
     """Recompute the learner's ConceptMastery rows (every concept they touched when None); returns how many.
 
-    Idempotent: the same attempts and cards give the same rows. Six queries whatever
+    Idempotent: the same attempts and cards give the same rows. Seven queries whatever
     the number of concepts or attempts.
     """
     now = now or timezone.now()
+    # One recompute per learner at a time: two concurrent recomputes could each read the
+    # attempts before the other's commit and the later writer would store a stale level.
+    # Waiting on the learner's row lock means we read every attempt committed before us.
+    User.objects.select_for_update().filter(pk=learner_id).values_list("pk", flat=True).first()
     ids = sorted(set(concept_ids)) if concept_ids is not None else _concepts_to_recompute(learner_id)
     if not ids:
         return 0
