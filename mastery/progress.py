@@ -66,7 +66,8 @@ def mastery_recompute(
     # One recompute per learner at a time: two concurrent recomputes could each read the
     # attempts before the other's commit and the later writer would store a stale level.
     # Waiting on the learner's row lock means we read every attempt committed before us.
-    User.objects.select_for_update().filter(pk=learner_id).values_list("pk", flat=True).first()
+    # NO KEY UPDATE: serialises recomputes without blocking the learner's new attempt inserts.
+    User.objects.select_for_update(no_key=True).filter(pk=learner_id).values_list("pk", flat=True).first()
     ids = sorted(set(concept_ids)) if concept_ids is not None else _concepts_to_recompute(learner_id)
     if not ids:
         return 0

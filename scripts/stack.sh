@@ -26,6 +26,7 @@ export CSRF_COOKIE_SECURE=false
 export DATABASE_URL=postgres://studyhall:studyhall@127.0.0.1:${PG_PORT}/studyhall
 export REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0
 export EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend
+export STATIC_ROOT=${STACK_DIR}/static
 ENV
 }
 
@@ -65,16 +66,18 @@ start() {
 
   eval "$(stack_env)"
   "$PY/python" manage.py migrate --noinput >"$STACK_DIR/log/migrate.log"
+  "$PY/python" manage.py setup_roles >>"$STACK_DIR/log/migrate.log"
   "$PY/python" manage.py collectstatic --noinput >"$STACK_DIR/log/collectstatic.log"
   "$PY/gunicorn" config.wsgi:application --bind "127.0.0.1:$WEB_PORT" --workers "${WEB_WORKERS:-3}" \
     --daemon --pid "$STACK_DIR/run/gunicorn.pid" --access-logfile "$STACK_DIR/log/access.log" \
     --error-logfile "$STACK_DIR/log/gunicorn.log"
   "$PY/celery" -A config worker --loglevel info --concurrency 2 --detach \
     --pidfile "$STACK_DIR/run/worker.pid" --logfile "$STACK_DIR/log/worker.log"
-  "$PY/celery" -A config beat --loglevel info --detach --schedule "$STACK_DIR/celerybeat-schedule" \
+  "$PY/celery" -A config beat --loglevel info --detach --enable-remote-control --schedule "$STACK_DIR/celerybeat-schedule" \
     --pidfile "$STACK_DIR/run/beat.pid" --logfile "$STACK_DIR/log/beat.log"
   wait_for gunicorn curl -fsS "http://127.0.0.1:$WEB_PORT/healthz"
-  wait_for "celery worker" "$PY/celery" -A config inspect ping --timeout 1
+  # Beat answers pings too (remote control on): ask the worker by name.
+  wait_for "celery worker" "$PY/celery" -A config inspect ping --timeout 1 --destination "celery@$(hostname)"
   echo "stack up: http://127.0.0.1:$WEB_PORT (logs in $STACK_DIR/log)"
 }
 
