@@ -1,0 +1,539 @@
+"""The benchmark behind `make bench`; bench/run.sh starts the stack and runs this with its environment.
+
+    python -m bench.run
+
+Seeds the dataset (manage.py seed_bench), times the nightly recompute over it, signs some
+learners in over HTTP, then drives each page with wrk on loopback and prints throughput
+and p50/p99 latency next to a bare Django view measured in the same run. Finally times a
+100-lesson bundle export and import. Settings come from the environment (see ENV below).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+LUA = ROOT / "bench" / "requests.lua"
+
+SCALES = {
+    # learners, concepts, attempts, lessons
+    "full": (2000, 500, 1_000_000, 100),
+    "small": (100, 50, 20_000, 10),
+}
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "")
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        sys.exit(f"{name} must be an integer, got {raw!r}")
+
+
+@dataclass(frozen=True)
+class Config:
+    learners: int
+    concepts: int
+    attempts: int
+    lessons: int
+    duration: int
+    warmup: int
+    threads: int
+    connections: int
+    sessions: int
+    grade_tokens: int
+    reuse: bool
+    base_url: str
+    out_dir: Path
+
+    @classmethod
+    def from_env(cls) -> Config:
+        scale = os.environ.get("BENCH_SCALE", "full")
+        if scale not in SCALES:
+            sys.exit(f"BENCH_SCALE must be one of {', '.join(SCALES)}, got {scale!r}")
+        learners, concepts, attempts, lessons = SCALES[scale]
+        return cls(
+            learners=env_int("BENCH_LEARNERS", learners),
+            concepts=env_int("BENCH_CONCEPTS", concepts),
+            attempts=env_int("BENCH_ATTEMPTS", attempts),
+            lessons=env_int("BENCH_LESSONS", lessons),
+            duration=env_int("BENCH_DURATION", 15),
+            warmup=env_int("BENCH_WARMUP", 3),
+            threads=env_int("BENCH_THREADS", 2),
+            connections=env_int("BENCH_CONNECTIONS", 16),
+            sessions=env_int("BENCH_SESSIONS", 8),
+            grade_tokens=env_int("BENCH_GRADE_TOKENS", 20_000),
+            reuse=os.environ.get("BENCH_REUSE", "") == "1",
+            base_url=f"http://127.0.0.1:{env_int('WEB_PORT', 8110)}",
+            out_dir=Path(os.environ.get("BENCH_OUT", ROOT / "artifacts" / "bench")),
+        )
+
+
+# One prepared request: method, path, cookie, CSRF token, body.
+Line = tuple[str, str, str, str, str]
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    note: str = ""
+
+
+@dataclass
+class Session:
+    learner_id: int
+    username: str
+    cookie: str
+    csrf: str
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def machine() -> dict[str, str]:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.MULTILINE)
+    meminfo = re.search(r"^MemTotal:\s*(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu_model": model.group(1) if model else "unknown",
+        "memory_gib": f"{int(meminfo.group(1)) / 1024**2:.1f}" if meminfo else "unknown",
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "wrk": " ".join(wrk_version.split()[:2]),
+        "gunicorn_workers": os.environ.get("WEB_WORKERS", "3"),
+        # Other work on the machine skews every number; the load average says how much there was.
+        "load_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def seed(config: Config) -> float | None:
+    """Run seed_bench unless an existing dataset may be reused; seconds taken (None when skipped)."""
+    from courses.models import Course
+    from mastery.management.commands.seed_bench import COURSE_SLUG
+
+    if config.reuse and Course.objects.filter(slug=COURSE_SLUG).exists():
+        log("BENCH_REUSE=1 and the bench course exists: seeding skipped")
+        return None
+    command = [
+        sys.executable,
+        "manage.py",
+        "seed_bench",
+        f"--learners={config.learners}",
+        f"--concepts={config.concepts}",
+        f"--attempts={config.attempts}",
+        f"--lessons={config.lessons}",
+        "--reset",
+    ]
+    log(" ".join(command[1:]))
+    started = time.monotonic()
+    subprocess.run(command, cwd=ROOT, check=True)
+    return time.monotonic() - started
+
+
+def time_nightly_recompute() -> tuple[float, int]:
+    from mastery.progress import mastery_decay_all
+
+    log("timing the nightly recompute (mastery_decay_all) over every learner …")
+    started = time.monotonic()
+    learners = mastery_decay_all()
+    return time.monotonic() - started, learners
+
+
+def pick_learners(count: int) -> list[tuple[int, str]]:
+    """Typical learners: those around the median number of attempts who have cards due now."""
+    from django.contrib.auth.models import User
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from mastery.management.commands.seed_bench import USER_PREFIX
+
+    rows = list(
+        User.objects.filter(username__startswith=USER_PREFIX)
+        .annotate(
+            n=Count("attempts", distinct=True),
+            due=Count("review_cards", filter=Q(review_cards__due__lte=timezone.now()), distinct=True),
+        )
+        .filter(due__gte=1)
+        .order_by("n", "pk")
+        .values_list("pk", "username")
+    )
+    middle = max(len(rows) // 2 - count // 2, 0)
+    chosen = rows[middle : middle + count]
+    if not chosen:
+        sys.exit("no bench learner has a card due: is the dataset seeded?")
+    return chosen
+
+
+def login(base_url: str, learner_id: int, username: str, password: str) -> Session:
+    """Sign in through the real login form, as a browser does; the session and CSRF cookies."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = f"{base_url}/accounts/login/"
+    opener.open(url, timeout=30).read()
+    form = {"username": username, "password": password, "csrfmiddlewaretoken": _cookie(jar, "csrftoken")}
+    opener.open(urllib.request.Request(url, data=urlencode(form).encode()), timeout=30).read()
+    session = _cookie(jar, "sessionid")
+    if not session:
+        sys.exit(f"could not sign in as {username}")
+    # Login rotates the CSRF token: read it after.
+    csrf = _cookie(jar, "csrftoken")
+    return Session(learner_id, username, f"sessionid={session}; csrftoken={csrf}", csrf)
+
+
+def _cookie(jar: http.cookiejar.CookieJar, name: str) -> str:
+    return next((c.value or "" for c in jar if c.name == name), "")
+
+
+def write_requests(path: Path, lines: list[Line]) -> Path:
+    with path.open("w") as f:
+        for line in lines:
+            assert not any("\t" in part or "\n" in part for part in line)
+            f.write("\t".join(line) + "\n")
+    return path
+
+
+def request_files(
+    config: Config, sessions: list[Session], folder: Path
+) -> tuple[dict[str, Path], dict[str, Line]]:
+    """A file of prepared requests per endpoint (format: bench/requests.lua), and a probe of each.
+
+    A probe is a request like the file's that run.py sends once first, to prove the page
+    answers 200 (wrk counts a redirect to the login page as a success).
+    """
+    from lessons.models import Lesson
+    from mastery.management.commands.seed_bench import COURSE_SLUG
+    from quizzes.forms import CheckToken, now_ms
+    from quizzes.models import Question
+
+    lessons = [
+        lesson.get_absolute_url()
+        for lesson in Lesson.objects.for_course(COURSE_SLUG).select_related("module__course")
+    ]
+    free = list(
+        Question.objects.filter(course__slug=COURSE_SLUG, kind=Question.Kind.FREE)
+        .select_related("course")
+        .order_by("pk")
+    )
+    shown = now_ms()
+
+    def token(session: Session, question: Question, n: int, *, revealed: bool) -> str:
+        # Shown a few seconds ago and, for a grade, revealed since: what a learner's POST carries.
+        return CheckToken(
+            question_id=question.pk,
+            learner_id=session.learner_id,
+            mode="study",
+            shown_ms=shown - 8_000,
+            nonce=f"bench{n}",
+            revealed_ms=shown - 3_000 if revealed else None,
+        ).sign()
+
+    def check_post(n: int, action: str, *, revealed: bool, extra: dict[str, str]) -> Line:
+        # Consecutive requests go to different learners and questions, so they do not queue on one row lock.
+        session = sessions[n % len(sessions)]
+        question = free[(n // len(sessions)) % len(free)]
+        url = f"/courses/{question.course.slug}/questions/{question.slug}/{action}/"
+        body = urlencode({"token": token(session, question, n, revealed=revealed), **extra})
+        return ("POST", url, session.cookie, session.csrf, body)
+
+    signed_in = [(s.cookie, s.csrf) for s in sessions]
+    grade_extra = {"grade": "good"}
+    files = {
+        "bare": write_requests(folder / "bare.tsv", [("GET", "/bench/bare", "", "", "")]),
+        "lesson": write_requests(folder / "lesson.tsv", [("GET", url, "", "", "") for url in lessons]),
+        "review": write_requests(
+            folder / "review.tsv", [("GET", "/review/", c, "", "") for c, _ in signed_in]
+        ),
+        "dashboard": write_requests(
+            folder / "dashboard.tsv", [("GET", "/dashboard/", c, "", "") for c, _ in signed_in]
+        ),
+        "reveal": write_requests(
+            folder / "reveal.tsv",
+            [check_post(n, "reveal", revealed=False, extra={}) for n in range(len(sessions) * 50)],
+        ),
+        "grade": write_requests(
+            folder / "grade.tsv",
+            [check_post(n, "grade", revealed=True, extra=grade_extra) for n in range(config.grade_tokens)],
+        ),
+    }
+    probes = {name: _first_line(path) for name, path in files.items()}
+    # A token of its own: the file's first would otherwise be replayed by wrk.
+    probes["grade"] = check_post(config.grade_tokens, "grade", revealed=True, extra=grade_extra)
+    return files, probes
+
+
+def _first_line(path: Path) -> Line:
+    with path.open() as f:
+        method, url, cookie, csrf, body = f.readline().rstrip("\n").split("\t")
+    return (method, url, cookie, csrf, body)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def probe(base_url: str, name: str, line: Line) -> None:
+    """Send one prepared request; exit unless the answer is 200."""
+    method, url, cookie, csrf, body = line
+    headers = {"Cookie": cookie} if cookie else {}
+    if csrf:
+        headers.update({"X-CSRFToken": csrf, "HX-Request": "true"})
+    request = urllib.request.Request(
+        base_url + url, data=body.encode() if body else None, headers=headers, method=method
+    )
+    try:
+        status = urllib.request.build_opener(_NoRedirect).open(request, timeout=60).status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    if status != 200:
+        sys.exit(f"{name}: {method} {url} answered {status}, not 200")
+
+
+def wrk(config: Config, requests: Path, duration: int) -> dict[str, Any]:
+    command = [
+        "wrk",
+        f"-t{config.threads}",
+        f"-c{max(config.connections, config.threads)}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "--latency",
+        "-s",
+        str(LUA),
+        config.base_url + "/",
+    ]
+    env = {**os.environ, "BENCH_REQUESTS": str(requests), "BENCH_THREADS": str(config.threads)}
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^BENCH_JSON (.+)$", output, re.MULTILINE)
+    if match is None:
+        sys.exit(f"wrk printed no summary:\n{output}")
+    return dict(json.loads(match.group(1)))
+
+
+def measure(config: Config, name: str, requests: Path, *, warm: bool = True, note: str = "") -> Result:
+    if warm and config.warmup:
+        wrk(config, requests, config.warmup)
+    log(f"{name}: {config.duration}s, {config.threads} threads, {config.connections} connections")
+    data = wrk(config, requests, config.duration)
+    errors = sum(
+        data[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
+    )
+    if data["wraps"] and name.startswith("grade"):
+        note = (note + "; " if note else "") + "tokens ran out: some POSTs replayed (idempotent path)"
+    return Result(
+        name=name,
+        requests=data["requests"],
+        rps=data["requests"] / (data["duration_us"] / 1e6),
+        p50_ms=data["p50_us"] / 1000,
+        p99_ms=data["p99_us"] / 1000,
+        errors=errors,
+        note=note,
+    )
+
+
+def attempts_count() -> int:
+    from mastery.models import Attempt
+
+    return Attempt.objects.count()
+
+
+def recompute_drain(sessions: list[Session], since: float, timeout: float = 300) -> float | None:
+    """Seconds until the Celery worker has recomputed mastery after the last graded POST (None: timed out).
+
+    Done when the broker queue is empty and every signed-in learner has a mastery row
+    written after the load ended: the worker's after-attempt recompute, through Redis.
+    """
+    from datetime import UTC, datetime
+
+    import redis
+
+    from mastery.models import ConceptMastery
+
+    broker = redis.Redis.from_url(os.environ["REDIS_URL"])
+    ended = datetime.fromtimestamp(since, tz=UTC)
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        updated = (
+            ConceptMastery.objects.filter(
+                learner_id__in=[s.learner_id for s in sessions], updated_at__gte=ended
+            )
+            .values("learner_id")
+            .distinct()
+            .count()
+        )
+        if broker.llen("celery") == 0 and updated == len(sessions):
+            return time.monotonic() - started
+        time.sleep(0.5)
+    return None
+
+
+def time_bundle_round_trip() -> tuple[float, float, str]:
+    """(export seconds, import seconds, import summary) of the bench course as a bundle under a new slug."""
+    from courses.bundles import export_course, import_bundle
+    from courses.models import Course
+    from mastery.management.commands.seed_bench import COURSE_SLUG
+
+    course = Course.objects.get(slug=COURSE_SLUG)
+    copy_slug = f"{COURSE_SLUG}-import"
+    Course.objects.filter(slug=copy_slug).delete()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "bundle"
+        started = time.monotonic()
+        export_course(course, folder)
+        exported = time.monotonic() - started
+        course_md = folder / "course.md"
+        course_md.write_text(
+            course_md.read_text().replace(f"slug: {COURSE_SLUG}\n", f"slug: {copy_slug}\n", 1)
+        )
+        started = time.monotonic()
+        result = import_bundle(folder)
+        imported = time.monotonic() - started
+    Course.objects.filter(slug=copy_slug).delete()
+    return exported, imported, result.summary()
+
+
+def table(results: list[Result]) -> str:
+    base = results[0]
+    header = (
+        f"{'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'req/s ratio':>11} {'p50 ratio':>9} {'p99 ratio':>9} {'errors':>6}"
+    )
+    rows = [header, "-" * len(header)]
+    for r in results:
+        rows.append(
+            f"{r.name:<34} {r.rps:>8.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.rps / base.rps:>11.3f} "
+            f"{r.p50_ms / base.p50_ms:>9.1f} {r.p99_ms / base.p99_ms:>9.1f} {r.errors:>6}"
+        )
+    return "\n".join(rows)
+
+
+def markdown(results: list[Result]) -> str:
+    base = results[0]
+    rows = [
+        "| endpoint | req/s | p50 ms | p99 ms | req/s ÷ bare | p50 ÷ bare | p99 ÷ bare | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    rows += [
+        f"| {r.name} | {r.rps:.1f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.rps / base.rps:.3f} | "
+        f"{r.p50_ms / base.p50_ms:.1f} | {r.p99_ms / base.p99_ms:.1f} | {r.errors} |"
+        for r in results
+    ]
+    return "\n".join(rows)
+
+
+def main() -> None:
+    config = Config.from_env()
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from mastery.management.commands.seed_bench import PASSWORD
+
+    info = machine()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        info["postgresql"] = str(cursor.fetchone()[0])
+    if connection.vendor != "postgresql":
+        sys.exit("the benchmark runs on PostgreSQL: start it through bench/run.sh")
+    timings: dict[str, Any] = {"seed_s": seed(config)}
+    recompute_s, learners = time_nightly_recompute()
+    timings.update(nightly_recompute_s=recompute_s, nightly_recompute_learners=learners)
+    connection.close()
+
+    chosen = pick_learners(config.sessions)
+    log(f"signing in {len(chosen)} learners over HTTP")
+    sessions = [login(config.base_url, pk, username, PASSWORD) for pk, username in chosen]
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        files, probes = request_files(config, sessions, Path(tmp))
+        connection.close()
+        for name, line in probes.items():
+            probe(config.base_url, name, line)
+        results.append(measure(config, "bare Django view (baseline)", files["bare"]))
+        results.append(measure(config, "lesson page (anonymous)", files["lesson"]))
+        results.append(measure(config, "review page (signed in)", files["review"]))
+        results.append(measure(config, "dashboard (signed in)", files["dashboard"]))
+        results.append(measure(config, "check reveal POST (htmx)", files["reveal"]))
+        before = attempts_count()
+        connection.close()
+        # Last: each graded POST queues a recompute, and the worker's catch-up uses the same two cores.
+        grade = measure(config, "check grade POST (htmx, writes)", files["grade"], warm=False)
+        ended = time.time()
+        created = attempts_count() - before
+        results.append(grade)
+    timings.update(grade_posts=grade.requests, grade_attempts_created=created)
+    log(f"grade POSTs: {grade.requests}, attempts created: {created}; waiting for the worker's recomputes")
+    timings["recompute_drain_s"] = recompute_drain(sessions, ended)
+    log("timing a bundle export and import of the bench course")
+    exported, imported, summary = time_bundle_round_trip()
+    timings.update(bundle_export_s=exported, bundle_import_s=imported, bundle=summary)
+
+    info["load_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print()
+    print("Machine: " + ", ".join(f"{k}={v}" for k, v in info.items()))
+    print(
+        f"Dataset: {config.learners} learners, {config.concepts} concepts, {config.attempts:,} attempts, "
+        f"{config.lessons} lessons; wrk {config.threads} threads, {config.connections} connections, "
+        f"{config.duration}s per endpoint"
+    )
+    print()
+    print(table(results))
+    print()
+    print("ratios: req/s ÷ baseline req/s (1 = as fast as the bare view); p50/p99 ÷ baseline (times slower)")
+    for r in results:
+        if r.note:
+            print(f"note on {r.name}: {r.note}")
+    if timings["seed_s"] is not None:
+        print(f"seeding (seed_bench):                 {timings['seed_s']:8.1f} s")
+    print(
+        f"nightly recompute (mastery_decay_all): {recompute_s:8.1f} s for {learners} learners "
+        f"({1000 * recompute_s / max(learners, 1):.1f} ms per learner)"
+    )
+    print(f"grade POSTs: {grade.requests} sent, {created} attempts created")
+    drain = timings["recompute_drain_s"]
+    print(
+        "worker recompute after the grade run: "
+        + (f"caught up {drain:.1f} s after the load" if drain is not None else "not caught up within 300 s")
+    )
+    print(f"bundle export ({config.lessons} lessons): {exported:8.1f} s")
+    print(f"bundle import ({config.lessons} lessons): {imported:8.1f} s  ({summary})")
+
+    config.out_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "machine": info,
+        "config": {k: str(v) for k, v in asdict(config).items()},
+        "timings": timings,
+        "results": [asdict(r) for r in results],
+    }
+    (config.out_dir / "results.json").write_text(json.dumps(payload, indent=2))
+    (config.out_dir / "results.md").write_text(markdown(results) + "\n")
+    log(f"results written to {config.out_dir}/results.json and results.md")
+
+
+if __name__ == "__main__":
+    main()
