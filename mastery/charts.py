@@ -29,13 +29,11 @@ def retention_forecast(
     reviewed = [rc for rc in cards if rc.last_review is not None and rc.stability]
     if not reviewed:
         return []
-    points = []
-    for day in range(days + 1):
-        moment = now + timedelta(days=day)
-        values = [scheduling.retrievability(rc, moment) for rc in reviewed]
-        total = sum(values)
-        points.append(ForecastPoint(day=day, expected=total, mean=total / len(values)))
-    return points
+    rows = scheduling.forecast(reviewed, [now + timedelta(days=day) for day in range(days + 1)])
+    return [
+        ForecastPoint(day=day, expected=sum(values), mean=sum(values) / len(values))
+        for day, values in enumerate(rows)
+    ]
 
 
 @dataclass(frozen=True)

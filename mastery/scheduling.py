@@ -6,7 +6,7 @@ learner's grade to an FSRS rating and read how likely the learner is to recall a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import fsrs
@@ -81,6 +81,23 @@ def retrievability(rc: ReviewCard, now: datetime) -> float:
     if rc.last_review is None or rc.stability is None:
         return 0.0
     return float(SCHEDULER.get_card_retrievability(card_from_model(rc), current_datetime=_aware(now)))
+
+
+def forecast(cards: Sequence[ReviewCard], moments: Sequence[datetime]) -> list[list[float]]:
+    """Retrievability of each reviewed card at each moment (rows follow `moments`).
+
+    Converts each card to an fsrs.Card once: the dashboard asks for 31 days times every card.
+    """
+    converted = [
+        card_from_model(rc) for rc in cards if rc.last_review is not None and rc.stability is not None
+    ]
+    return [
+        [
+            float(SCHEDULER.get_card_retrievability(card, current_datetime=_aware(moment)))
+            for card in converted
+        ]
+        for moment in moments
+    ]
 
 
 def retrievability_many(cards: Iterable[ReviewCard], now: datetime) -> dict[int, float]:
