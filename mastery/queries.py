@@ -65,6 +65,17 @@ class ConceptCell:
     def retrievability_percent(self) -> int | None:
         return None if self.retrievability is None else round(self.retrievability * 100)
 
+    @property
+    def css_class(self) -> str:
+        state = "reached" if self.reached else "below" if self.below else "no-target"
+        return f"concept-cell level-{self.level.value} {state}"
+
+    @property
+    def target_text(self) -> str:
+        if self.target is None:
+            return "no target"
+        return f"{'✓ target' if self.reached else 'target'}: {self.target.label}"
+
 
 @dataclass
 class CoursePanel:
