@@ -81,10 +81,14 @@ class FactGroup:
 
 
 def cheat_sheet_groups(module: Module) -> list[FactGroup]:
-    """Key facts grouped by lesson in reading order; lessons without questions are left out."""
+    """Key facts grouped by lesson in reading order; lessons without questions are left out.
+
+    A fact needs an answer: recall prompts without a model answer (their section is the
+    answer) have nothing to put on the sheet.
+    """
     groups = []
     for lesson in module.lessons.all():
-        facts = [Fact(question) for question in lesson.questions.all()]
+        facts = [Fact(q) for q in lesson.questions.all() if q.is_choice or q.answer_html]
         if facts:
             groups.append(FactGroup(lesson=lesson, facts=facts))
     return groups

@@ -49,6 +49,10 @@ def mast_module() -> Module:
     OptionFactory(question=choice, text="The padding mask")
     QuizFactory(course=module.course, module=module, kind=Quiz.Kind.READINESS, title="Transformers readiness")
     QuestionFactory(course=module.course, lesson=LessonFactory(), prompt_html="<p>Elsewhere</p>")
+    # A recall prompt: its section is the answer, so it has nothing to put on the sheet.
+    QuestionFactory(
+        course=module.course, lesson=early, prompt_html="<p>Say it aloud</p>", answer_md="", answer_html=""
+    )
     return module
 
 
@@ -59,6 +63,7 @@ def test_facts_grouped_by_lesson_in_order_with_answer_and_why(client: Client, ma
     assert html.index("First lesson") < html.index("Second lesson")
     assert "Lesson without questions" not in html
     assert "Elsewhere" not in html
+    assert "Say it aloud" not in html
     first = html[html.index("Which mask hides the future?") :]
     assert first.index("The causal mask") < first.index("Decoders must not peek.")
     assert "The padding mask" not in html
