@@ -134,6 +134,12 @@ class RecallPromptFactory(factory.django.DjangoModelFactory[RecallPrompt]):
     order = factory.Sequence(lambda n: n)
 
 
+# The two sizes query-count tests compare: a page's query count must be the same for both.
+SMALL_COURSE = {"modules": 1, "lessons": 1, "concepts": 2, "checks_per_lesson": 2}
+LARGE_COURSE = {"modules": 8, "lessons": 30, "concepts": 40, "checks_per_lesson": 4}
+COURSE_SIZES = [SMALL_COURSE, LARGE_COURSE]
+
+
 def build_course(
     *,
     modules: int = 1,

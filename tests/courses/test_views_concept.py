@@ -14,6 +14,9 @@ from lessons.models import Depth, Section
 from mastery.models import ConceptMastery, Grade, Level
 from mastery.progress import mastery_recompute
 from tests.factories import (
+    COURSE_SIZES,
+    LARGE_COURSE,
+    SMALL_COURSE,
     AttemptFactory,
     ConceptFactory,
     ConceptIndexEntryFactory,
@@ -99,10 +102,7 @@ def test_access(client: Client, student_client: Client, instructor_client: Clien
 
 @pytest.mark.parametrize(
     "size",
-    [
-        {"modules": 1, "lessons": 1, "concepts": 2, "checks_per_lesson": 2},
-        {"modules": 8, "lessons": 30, "concepts": 40, "checks_per_lesson": 4},
-    ],
+    COURSE_SIZES,
 )
 def test_query_count_does_not_grow(client: Client, django_assert_num_queries, size: dict[str, int]) -> None:
     course = build_course(**size)
@@ -174,8 +174,8 @@ def test_another_learners_panel_is_never_shown(student, outsider, concept: Conce
 @pytest.mark.parametrize(
     ("size", "attempts"),
     [
-        ({"modules": 1, "lessons": 1, "concepts": 2, "checks_per_lesson": 2}, 3),
-        ({"modules": 8, "lessons": 30, "concepts": 40, "checks_per_lesson": 4}, 600),
+        (SMALL_COURSE, 3),
+        (LARGE_COURSE, 600),
     ],
 )
 def test_signed_in_query_count_does_not_grow(

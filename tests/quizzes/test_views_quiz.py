@@ -8,6 +8,7 @@ from django.test import Client
 from quizzes.models import Question, Quiz
 from quizzes.services import question_render, quiz_render
 from tests.factories import (
+    COURSE_SIZES,
     CourseFactory,
     LessonFactory,
     ModuleFactory,
@@ -94,10 +95,7 @@ def test_post_is_not_allowed(client: Client, quiz: Quiz) -> None:
 
 @pytest.mark.parametrize(
     "size",
-    [
-        {"modules": 1, "lessons": 1, "concepts": 2, "checks_per_lesson": 2},
-        {"modules": 8, "lessons": 30, "concepts": 40, "checks_per_lesson": 4},
-    ],
+    COURSE_SIZES,
 )
 def test_query_count_does_not_grow(client: Client, django_assert_num_queries, size: dict[str, int]) -> None:
     course = build_course(**size)

@@ -15,6 +15,7 @@ from lessons.models import Lesson, Section
 from mastery.models import Attempt, LessonRead, RecallEnrollment, ReviewCard
 from quizzes.models import RecallPlan
 from tests.factories import (
+    COURSE_SIZES,
     CourseFactory,
     LessonFactory,
     ModuleFactory,
@@ -113,10 +114,7 @@ def test_access(client: Client, student_client: Client, instructor_client: Clien
 
 @pytest.mark.parametrize(
     "size",
-    [
-        {"modules": 1, "lessons": 1, "concepts": 2, "checks_per_lesson": 2},
-        {"modules": 8, "lessons": 30, "concepts": 40, "checks_per_lesson": 4},
-    ],
+    COURSE_SIZES,
 )
 def test_query_count_does_not_grow(client: Client, django_assert_num_queries, size: dict[str, int]) -> None:
     course = build_course(**size)
