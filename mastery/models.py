@@ -52,6 +52,12 @@ class Attempt(models.Model):
     time_taken_ms = models.PositiveIntegerField(
         null=True, blank=True, help_text="From prompt to grade or answer."
     )
+    key_points_total = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Key points the question listed when the learner ticked them."
+    )
+    key_points_recalled = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Key points the learner ticked as recalled."
+    )
     # One key per rendered form: a double click or a replayed POST carries the same key.
     key = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -132,7 +132,9 @@ class QuestionForm(forms.ModelForm):
             "kind",
             "prompt_md",
             "answer_md",
+            "key_points",
             "explanation_md",
+            "shuffle_options",
             "concepts",
             "depth",
             "lesson",
@@ -166,7 +168,7 @@ class QuestionAdmin(OrderedInlineAdminMixin, admin.ModelAdmin):
     inlines = [OptionInline]
     fieldsets = [
         (None, {"fields": ["course", "slug", "kind", "prompt_md"]}),
-        ("Answer", {"fields": ["answer_md", "explanation_md"]}),
+        ("Answer", {"fields": ["answer_md", "key_points", "explanation_md", "shuffle_options"]}),
         ("Curriculum", {"fields": ["concepts", "depth", "lesson", "section_ref"]}),
     ]
 

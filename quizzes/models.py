@@ -29,6 +29,16 @@ class Question(models.Model):
         "explanation (Markdown)", blank=True, help_text="Why the answer is right."
     )
     explanation_html = models.TextField(blank=True, editable=False)
+    key_points = models.TextField(
+        blank=True,
+        help_text="Free recall: the points a full answer covers, one per line. The learner ticks "
+        "the ones they recalled and the share recalled becomes the grade.",
+    )
+    shuffle_options = models.BooleanField(
+        default=True,
+        help_text="Multiple choice: show the options in a stable per-learner order. Untick to pin "
+        'the authored order (e.g. for "all of the above").',
+    )
     concepts = models.ManyToManyField(Concept, blank=True, related_name="questions")
     depth = models.PositiveSmallIntegerField(
         choices=Depth.choices,
@@ -66,6 +76,10 @@ class Question(models.Model):
     @property
     def is_choice(self) -> bool:
         return self.kind == self.Kind.CHOICE
+
+    def key_point_list(self) -> list[str]:
+        """The key points under the model answer, in the author's order (blank lines dropped)."""
+        return [line.strip() for line in self.key_points.splitlines() if line.strip()]
 
     def section_url(self) -> str:
         """Link to the section that answers the question ("jump to §2.3"), or ""."""

@@ -34,10 +34,11 @@ def _due_card(learner: User, now: datetime) -> None:
 
 
 def _morning(tz_name: str) -> datetime:
-    """Now, moved to 07:30 in the given zone (expressed in UTC)."""
+    """07:30 in the given zone on one fixed UTC date (so the test does not depend on the hour it runs)."""
     import zoneinfo
 
-    local = timezone.now().astimezone(zoneinfo.ZoneInfo(tz_name)).replace(hour=7, minute=30)
+    day = timezone.now().astimezone(UTC).date()
+    local = datetime(day.year, day.month, day.day, 7, 30, tzinfo=zoneinfo.ZoneInfo(tz_name))
     return local.astimezone(UTC)
 
 
