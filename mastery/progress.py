@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from accounts.days import learner_tz
 from courses.models import Concept
 from mastery import scheduling
 from mastery.levels import EvidenceItem, Level, assess, target_for_depth
@@ -59,7 +60,7 @@ def mastery_recompute(
 ) -> int:
     """Recompute the learner's ConceptMastery rows (every concept they touched when None); returns how many.
 
-    Idempotent: the same attempts and cards give the same rows. Seven queries whatever
+    Idempotent: the same attempts and cards give the same rows. Eight queries whatever
     the number of concepts or attempts.
     """
     now = now or timezone.now()
@@ -92,6 +93,9 @@ def mastery_recompute(
         )
     }
     targets = concept_targets(ids)
+    # The model counts days (spacing, clean runs) from created_at.date(): hand it the
+    # learner's local time so those days are the learner's, not UTC's.
+    tz = learner_tz(learner_id)
 
     questions_of: dict[int, list[tuple[int, int, str, str]]] = defaultdict(list)
     for concept_id, question_id, depth, kind, slug in links:
@@ -111,7 +115,7 @@ def mastery_recompute(
                         is_correct=is_correct,
                         revealed=revealed,
                         think_ms=think_ms,
-                        created_at=created_at,
+                        created_at=created_at.astimezone(tz),
                         question=slug,
                     )
                 )

@@ -180,11 +180,12 @@ def test_recompute_query_count_is_fixed(
 ) -> None:
     ids = history(student, concepts, attempts)
 
-    # savepoint, learner lock, links, attempts, cards, targets, upsert, release
-    with django_assert_num_queries(8):
+    # savepoint, learner lock, links, attempts, cards, targets, the learner's time zone
+    # (days are local days), upsert, release
+    with django_assert_num_queries(9):
         mastery_recompute(learner_id=student.pk, concept_ids=ids, now=NOW)
     # + the concepts the learner touched
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         assert mastery_recompute(learner_id=student.pk, now=NOW) == concepts
 
     assert ConceptMastery.objects.filter(learner=student, level=Level.PROFICIENT).count() == concepts
@@ -197,7 +198,7 @@ def test_decay_all_costs_the_same_per_learner(django_assert_num_queries, learner
         history(user, 2, 6)
         mastery_recompute(learner_id=user.pk, now=NOW)
 
-    with django_assert_num_queries(1 + 9 * learners):
+    with django_assert_num_queries(1 + 10 * learners):
         assert mastery_decay_all(NOW + timedelta(days=30)) == learners
 
     decayed = ConceptMastery.objects.filter(learner__in=users)

@@ -210,8 +210,8 @@ def test_review_queue_is_the_learners_due_cards_most_overdue_first(student: User
     ReviewCardFactory(learner=student, due=NOW + timedelta(days=1))
     ReviewCardFactory(learner=outsider, due=NOW - timedelta(days=9))
 
-    assert review_queue(learner=student, now=NOW, limit=10) == [later, late]
-    assert review_queue(learner=student, now=NOW, limit=1) == [later]
+    assert review_queue(learner=student, now=NOW, tz=UTC, limit=10) == [later, late]
+    assert review_queue(learner=student, now=NOW, tz=UTC, limit=1) == [later]
 
 
 def test_lesson_mark_read_keeps_the_first_date(student: User) -> None:

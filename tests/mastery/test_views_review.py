@@ -125,7 +125,11 @@ def test_double_submit_records_once(student_client: Client, student: User, rev_c
 
 def test_choice_card_by_option_then_summary(student_client: Client, student: User, rev_cards) -> None:
     first = _token_in(student_client.get(REVIEW).content.decode())
-    html = student_client.post(ANSWER, {"token": first, "grade": "1"}, **HTMX).content.decode()
+    missed = student_client.post(ANSWER, {"token": first, "grade": "1"}, **HTMX).content.decode()
+    # A self-graded miss shows the model answer again before moving on.
+    assert "Marked: Again" in missed and "FREE-ANSWER" in missed and "Next card" in missed
+    assert "CHOICE-PROMPT" not in missed
+    html = student_client.get(REVIEW, **HTMX).content.decode()
     wrong = rev_cards[1].question.options.get(text="WRONG-OPTION")
 
     html = student_client.post(
@@ -134,7 +138,11 @@ def test_choice_card_by_option_then_summary(student_client: Client, student: Use
 
     attempt = Attempt.objects.get(learner=student, question=rev_cards[1].question)
     assert attempt.is_correct is False and attempt.mode == Mode.REVIEW
-    assert "Not quite — back in" in html
+    assert "Not quite." in html
+    assert 'The correct answer is <strong class="correct-answer">RIGHT-OPTION</strong>' in html
+    assert "verdict-wrong" in html and "verdict-right" not in html
+    assert "Saved — next review in" in html
+    html = student_client.get(REVIEW, **HTMX).content.decode()
     assert "Session done" in html
     assert '<th scope="row">Again</th><td>2</td>' in html  # a wrong choice counts as Again
     assert "Next card due in" in html
@@ -275,7 +283,8 @@ def test_query_counts_do_not_grow(
     with django_assert_num_queries(7):
         html = student_client.post(ANSWER, {"token": token, "action": "reveal"}, **HTMX).content.decode()
     # grade: session, user, card+options, profile; attempt_record (key lookup, two savepoints, insert,
-    # card lock, card save, concepts); the feedback card; the session's tally saved; then the next card
+    # card lock, card save, concepts); the card's next due (feedback); the session's tally saved;
+    # then the next card
     with django_assert_num_queries(22):
         student_client.post(ANSWER, {"token": _token_in(html), "grade": "3"}, **HTMX)
 
@@ -306,7 +315,7 @@ def test_student_journey_on_the_demo_course(student_client: Client, student: Use
             revealed = student_client.post(question.reveal_url(), {"token": token}, **HTMX).content.decode()
             response = student_client.post(
                 reverse("quizzes:grade", args=[course.slug, slug]),
-                {"grade": "good", "token": _token_in(revealed)},
+                {"grade": "3", "token": _token_in(revealed)},
                 **HTMX,
             )
         assert response.status_code == 200, slug
@@ -334,5 +343,7 @@ def test_student_journey_on_the_demo_course(student_client: Client, student: Use
         else:
             data = {"token": token, "grade": "3"}
         page = student_client.post(ANSWER, data, **HTMX).content.decode()
+        if "data-next" in page:  # the first option shown was wrong: its answer, then the next card
+            page = student_client.get(REVIEW, **HTMX).content.decode()
     assert "Session done" in page
     assert Attempt.objects.filter(learner=student, mode=Mode.REVIEW).count() == answered

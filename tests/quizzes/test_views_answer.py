@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from mastery.models import Attempt
+from quizzes import views
 from quizzes.models import Option, Question
 from tests.factories import CourseFactory, LessonFactory, OptionFactory, QuestionFactory, check_token_for
 
@@ -128,11 +129,13 @@ def test_records_through_the_single_hook(
 ) -> None:
     calls: list[tuple[str, object]] = []
 
-    def record(request, q, *, token, grade=None, option=None) -> str:
-        calls.append((q.slug, option))
-        return ""
+    real = views.answer_record
 
-    monkeypatch.setattr("quizzes.views.record_attempt", record)
+    def record(**kwargs):
+        calls.append((kwargs["question"].slug, kwargs["answer"].option))
+        return real(**kwargs)
+
+    monkeypatch.setattr("quizzes.views.answer_record", record)
     chosen = _option(question, "DPO")
 
     client.post(question.answer_url(), {"option": chosen.pk}, **HTMX)
