@@ -347,3 +347,75 @@ def test_student_journey_on_the_demo_course(student_client: Client, student: Use
             page = student_client.get(REVIEW, **HTMX).content.decode()
     assert "Session done" in page
     assert Attempt.objects.filter(learner=student, mode=Mode.REVIEW).count() == answered
+
+
+# --- A miss in Review shows its answer; the one check fragment -------------------------------
+
+
+def test_a_missed_choice_over_plain_forms_shows_its_answer_after_the_redirect(
+    student_client: Client, student: User, rev_cards, django_assert_num_queries
+) -> None:
+    choice = rev_cards[1].question
+    Question.objects.filter(pk=choice.pk).update(
+        section_ref="explainer §3.4", explanation_html="<p>CHOICE-WHY</p>"
+    )
+    ReviewCard.objects.filter(pk=rev_cards[0].pk).delete()
+    page = student_client.get(REVIEW).content.decode()
+    wrong = choice.options.get(text="WRONG-OPTION")
+
+    response = student_client.post(ANSWER, {"token": _token_in(page), "option": wrong.pk})
+    assert response.status_code == 302 and response["Location"] == REVIEW
+
+    # session, user, the missed attempt with its question, its options, profile, reviews done
+    # today, due count, the card's next due; the session saved (result popped: savepoint,
+    # update, release). An unlinked reference needs no section query.
+    with django_assert_num_queries(11):
+        html = student_client.get(REVIEW).content.decode()
+    assert 'The correct answer is <strong class="correct-answer">RIGHT-OPTION</strong>' in html
+    assert "CHOICE-WHY" in html and "See explainer §3.4" in html
+    assert '<form class="review-next" method="get" action="/review/"' in html
+    # Shown once: the next visit moves on.
+    assert "Session done" in student_client.get(REVIEW).content.decode()
+
+
+def test_review_uses_the_check_fragment_with_its_own_endpoint(student_client: Client, rev_cards) -> None:
+    html = student_client.get(REVIEW).content.decode()
+
+    assert 'class="check check-free" id="check-free-q"' in html and "data-check" in html
+    assert f'hx-post="{ANSWER}" hx-target="#review"' in html
+    assert 'name="onscreen" value="" data-onscreen' in html
+    assert "FREE-ANSWER" not in html
+
+
+def test_key_points_in_review_replace_the_grade_buttons(
+    student_client: Client, student: User, rev_cards
+) -> None:
+    Question.objects.filter(pk=rev_cards[0].question_id).update(key_points="KP-ONE\nKP-TWO")
+    page = student_client.get(REVIEW).content.decode()
+    assert "Grade without looking" not in page and "KP-ONE" not in page
+
+    revealed = student_client.post(ANSWER, {"token": _token_in(page), "action": "reveal"}, **HTMX)
+    html = revealed.content.decode()
+    assert "KP-ONE" in html and 'name="point" value="2" data-key="2"' in html
+
+    graded = student_client.post(
+        ANSWER, {"token": _token_in(html), "checklist": "1", "point": ["1", "2"]}, **HTMX
+    ).content.decode()
+    assert "✓ Good — back in" in graded and "CHOICE-PROMPT" in graded
+    attempt = Attempt.objects.get(learner=student)
+    assert (attempt.grade, attempt.key_points_recalled, attempt.key_points_total) == (Grade.GOOD, 2, 2)
+
+
+def test_review_options_follow_the_learners_order_with_digits(
+    student_client: Client, student: User, rev_cards
+) -> None:
+    ReviewCard.objects.filter(pk=rev_cards[0].pk).delete()
+    choice = rev_cards[1].question
+    for i in range(4):
+        OptionFactory(question=choice, text=f"EXTRA-{i}", order=10 + i)
+    shown = choice.options_for(student.pk)
+
+    html = student_client.get(REVIEW).content.decode()
+
+    for digit, option in enumerate(shown, start=1):
+        assert f'value="{option.pk}" data-key="{digit}" required> <kbd>{digit}</kbd>' in html
