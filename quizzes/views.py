@@ -18,10 +18,10 @@ from django_htmx.middleware import HtmxDetails
 
 from lessons.models import Lesson
 from mastery import models as mastery_models
-from mastery.models import Grade
 from mastery.recall import DayState, WeekView, week_view_load
 from mastery.services import AttemptInvalid, answer_record, answer_reveal
 from quizzes.access import get_question_for_user, get_quiz_for_user, get_recall_plan_for_user, section_labels
+from quizzes.checks import check_jump, check_result_context
 from quizzes.forms import (
     MSG_CHOICE_NOT_GRADED,
     MSG_CHOICE_NOT_REVEALED,
@@ -35,7 +35,7 @@ from quizzes.forms import (
     grade_buttons,
     now_ms,
 )
-from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay
+from quizzes.models import Question, Quiz, QuizItem, RecallDay
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -199,30 +199,6 @@ def _safe_next(request: HttpRequest, question: Question) -> str:
     ):
         return candidate
     return question.section_url() or question.course.get_absolute_url()
-
-
-def check_jump(question: Question) -> dict[str, str]:
-    """ "Jump to §2.3" for a check after its answer: the link, or the reference as text when unlinked."""
-    label = section_labels([question]).get(question.pk, "")
-    return {"jump_url": question.section_url(), "jump_label": label}
-
-
-def check_result_context(
-    question: Question,
-    *,
-    chosen: Option | None,
-    is_right: bool,
-    grade: Grade,
-    key_points: tuple[int, int] | None,
-) -> dict[str, Any]:
-    """What the check fragment shows once answered, on every page (the Review page too).
-
-    A multiple-choice answer shows every option with the correct one and the learner's
-    marked, a self-grade the model answer; both the explanation and where to reread.
-    """
-    if question.is_choice:
-        return {"state": "answered", "chosen": chosen, "is_right": is_right, **check_jump(question)}
-    return {"state": "graded", "grade": grade, "key_points": key_points, **check_jump(question)}
 
 
 def _respond(

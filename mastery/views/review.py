@@ -34,6 +34,7 @@ from mastery.services import (
     review_queue,
 )
 from quizzes.access import get_recall_plan_for_user
+from quizzes.checks import check_jump, check_result_context
 from quizzes.forms import (
     MSG_CHOICE_NOT_REVEALED,
     AnswerMissing,
@@ -45,7 +46,6 @@ from quizzes.forms import (
     grade_buttons,
     now_ms,
 )
-from quizzes.views import check_jump, check_result_context
 
 PAGE = "mastery/review.html"
 FRAGMENT = "mastery/review.html#review"
