@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from courses.services import course_render
 from lessons.models import Lesson
 from mastery.models import Attempt, Grade
 from quizzes.models import Question
-from tests.factories import OptionFactory, build_course
+from tests.factories import OptionFactory, ReviewCardFactory, build_course
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,6 +63,7 @@ def test_each_learner_sees_their_own_stable_option_order(
 def test_key_point_checklist_becomes_the_grade(
     new_context: Callable[..., Any],
     live_server: Any,
+    screenshot_dir: Path,
     make_learner: Callable[..., Any],
     sign_in: Callable[..., None],
 ) -> None:
@@ -82,6 +86,8 @@ def test_key_point_checklist_becomes_the_grade(
     assert checklist.get_by_role("button", name="Good").count() == 0
     checklist.get_by_label("Names the log record").check()
     checklist.get_by_label("Says why a crash is safe").check()
+    screenshot_dir_path = screenshot_dir / "key-point-checklist.png"
+    page.locator(f"#check-{question.slug}").screenshot(path=str(screenshot_dir_path))
     checklist.get_by_role("button", name="Grade from my ticks").click()
 
     marked = page.locator(f"#check-{question.slug} .check-marked")
@@ -160,3 +166,38 @@ def test_without_javascript_the_timing_is_unknown(
     attempt = Attempt.objects.get(learner=learner)
     assert attempt.is_correct is False
     assert attempt.think_ms is None and attempt.time_taken_ms is None
+
+
+def test_review_checklist_by_keyboard(
+    new_context: Callable[..., Any],
+    live_server: Any,
+    make_learner: Callable[..., Any],
+    sign_in: Callable[..., None],
+) -> None:
+    course = build_course(lessons=1, checks_per_lesson=1)
+    question = Question.objects.get(course=course)
+    Question.objects.filter(pk=question.pk).update(
+        key_points="First point\nSecond point\nThird point\nFourth"
+    )
+    learner = make_learner("keys")
+    ReviewCardFactory(learner=learner, question=question, due=timezone.now() - timedelta(hours=1))
+    page = new_context().new_page()
+    sign_in(page, "keys")
+    page.goto(live_server.url + "/review/")
+    region = page.locator("[data-review]")
+    expect(region.get_by_role("button", name="Show answer")).to_be_visible()
+    assert region.get_by_role("button", name="Easy").count() == 0  # no grading around the checklist
+
+    page.keyboard.press("Space")
+    region.locator(".checklist-form").wait_for()
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+    page.keyboard.press("3")  # a second press unticks
+    page.keyboard.press("4")
+    expect(region.locator("input[type=checkbox]:checked")).to_have_count(2)
+    page.keyboard.press("Enter")
+
+    # Two of four ticked: Hard, a success, so the summary follows with its line.
+    expect(region.locator(".review-feedback")).to_contain_text("Hard")
+    attempt = Attempt.objects.get(learner=learner)
+    assert (attempt.grade, attempt.key_points_recalled, attempt.key_points_total) == (Grade.HARD, 2, 4)

@@ -419,3 +419,19 @@ def test_review_options_follow_the_learners_order_with_digits(
 
     for digit, option in enumerate(shown, start=1):
         assert f'value="{option.pk}" data-key="{digit}" required> <kbd>{digit}</kbd>' in html
+
+
+def test_a_result_kept_in_the_session_shows_only_the_learners_own_attempt(
+    student_client: Client, student: User, outsider: User, rev_cards
+) -> None:
+    theirs = Attempt.objects.create(
+        learner=outsider, question=rev_cards[0].question, grade=Grade.AGAIN, key="theirs", is_correct=False
+    )
+    session = student_client.session
+    session["review_result"] = theirs.pk
+    session.save()
+
+    html = student_client.get(REVIEW).content.decode()
+
+    assert "FREE-ANSWER" not in html and "Marked: Again" not in html
+    assert "1 of 2 due today" in html  # the learner's own next card instead
