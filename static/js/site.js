@@ -30,13 +30,15 @@
   // above it. Each post says how long its check has been on screen ("onscreen", ms);
   // the server turns that into the attempt's think time. Without this script the field
   // stays empty and the attempt records that its timing is unknown.
+  // "On screen": half of the check visible, or (a check taller than the screen) half the screen filled by it.
   var observer = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
     entries.forEach(function (entry) {
       var check = entry.target;
-      check.__inView = entry.isIntersecting;
+      check.__inView = entry.isIntersecting && (entry.intersectionRatio >= 0.5 ||
+        entry.intersectionRect.height >= window.innerHeight * 0.5);
       startClock(check);
     });
-  }, { threshold: 0.5 }) : null;
+  }, { threshold: [0, 0.25, 0.5, 0.75, 1] }) : null;
 
   function startClock(check) {
     if (check.__onscreenAt === undefined && check.__inView && document.visibilityState === "visible") {
@@ -60,9 +62,9 @@
   function stampOnscreen(form) {
     var check = form && form.closest && form.closest("[data-check]");
     var field = form && form.querySelector && form.querySelector("[data-onscreen]");
-    if (!check || !field) return;
-    // A check acted on before the observer reported it was on screen when acted on.
-    if (check.__onscreenAt === undefined) check.__onscreenAt = performance.now();
+    // Never seen on screen by the observer: since when is unknown, so say nothing (a zero
+    // would read as an instant answer).
+    if (!check || !field || check.__onscreenAt === undefined) return;
     field.value = String(Math.max(0, Math.round(performance.now() - check.__onscreenAt)));
   }
 
@@ -80,7 +82,7 @@
     if (!form) return;
     stampOnscreen(form);
     var field = form.querySelector("[data-onscreen]");
-    if (field && event.detail.parameters) {
+    if (field && field.value && event.detail.parameters) {
       if (typeof event.detail.parameters.set === "function") event.detail.parameters.set("onscreen", field.value);
       else event.detail.parameters.onscreen = field.value;
     }

@@ -98,9 +98,12 @@ def test_key_point_checklist_becomes_the_grade(
     assert attempt.revealed is True
 
 
-def _lesson_with_a_check_below_the_fold() -> tuple[Lesson, Question]:
+def _lesson_with_a_check_below_the_fold(prompt_lines: int = 1) -> tuple[Lesson, Question]:
     course = build_course(lessons=1, checks_per_lesson=1)
     question = Question.objects.get(course=course)
+    if prompt_lines > 1:
+        question.prompt_md = "\n\n".join(f"Line {i} of a long prompt." for i in range(prompt_lines))
+        question.save()
     lesson = question.lesson
     assert lesson is not None
     filler = "\n\n".join(f"Paragraph {i} of reading before the check." for i in range(120))
@@ -201,3 +204,22 @@ def test_review_checklist_by_keyboard(
     expect(region.locator(".review-feedback")).to_contain_text("Hard")
     attempt = Attempt.objects.get(learner=learner)
     assert (attempt.grade, attempt.key_points_recalled, attempt.key_points_total) == (Grade.HARD, 2, 4)
+
+
+def test_a_check_taller_than_the_screen_starts_its_clock_when_it_fills_it(
+    new_context: Callable[..., Any],
+    live_server: Any,
+    make_learner: Callable[..., Any],
+    sign_in: Callable[..., None],
+) -> None:
+    lesson, question = _lesson_with_a_check_below_the_fold(prompt_lines=60)
+    make_learner("phone")
+    page = new_context(viewport={"width": 390, "height": 640}).new_page()
+    sign_in(page, "phone")
+    page.goto(live_server.url + lesson.get_absolute_url())
+    check = page.locator(f"#check-{question.slug}")
+    assert check.bounding_box()["height"] > 2 * 640  # never half visible at once
+    assert check.get_attribute("data-onscreen-started") is None
+
+    check.locator(".check-prompt").scroll_into_view_if_needed()
+    expect(check).to_have_attribute("data-onscreen-started", "")

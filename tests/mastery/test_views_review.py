@@ -221,6 +221,12 @@ def test_daily_cap_ends_the_session(student_client: Client, student: User, rev_c
     html = student_client.post(ANSWER, {"token": token, "grade": "3"}, **HTMX).content.decode()
 
     assert "daily cap of 1" in html and "CHOICE-PROMPT" not in html
+    # Another session (a second device) has no tally: it says the cap, not "Nothing due".
+    other = Client()
+    other.force_login(student)
+    elsewhere = other.get(REVIEW).content.decode()
+    assert "Daily cap reached" in elsewhere and "Nothing due" not in elsewhere
+    assert "1 more wait for tomorrow" in elsewhere
 
 
 def test_review_js_has_the_shortcuts(client: Client) -> None:
