@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -55,7 +57,11 @@ def test_wrong_answer_shows_the_choice_and_the_correct_option(client: Client, qu
     assert "Not quite." in html
     assert '<li class="option option-chosen">' in html
     assert '<li class="option option-correct">' in html
-    assert html.index("PPO") < html.index("Correct answer") < html.index("DPO")
+    # The rows are in the learner's order; each carries its own marks.
+    rows = dict(re.findall(r'<span class="option-text">(\w+)</span>(.*?)</li>', html, re.S))
+    assert "Correct answer" in rows["PPO"] and "Your answer" not in rows["PPO"]
+    assert "Your answer" in rows["DPO"] and "Wrong" in rows["DPO"] and "Correct answer" not in rows["DPO"]
+    assert 'The correct answer is <strong class="correct-answer">PPO</strong>' in html
     assert "THE-WHY" in html
 
 
