@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
 
+from django.db.models.functions import TruncDate
+
 
 def local_date(moment: datetime, tz: tzinfo) -> date:
     """The learner's calendar date at `moment` (an aware datetime)."""
     return moment.astimezone(tz).date()
+
+
+def local_date_expr(field: str, tz: tzinfo) -> TruncDate:
+    """local_date in SQL: the learner's date of a datetime column, for grouping rows by day."""
+    return TruncDate(field, tzinfo=tz)
 
 
 def day_start(day: date, tz: tzinfo) -> datetime:

@@ -13,10 +13,9 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import TruncDate
 from django.urls import reverse
 
-from accounts.days import day_start
+from accounts.days import day_start, local_date_expr
 from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Lesson
 from mastery import scheduling
@@ -188,7 +187,7 @@ def attempt_days(user: User, today: date, tz: tzinfo) -> set[date]:
     since = day_start(today - timedelta(days=STREAK_HORIZON_DAYS), tz)
     return set(
         Attempt.objects.filter(learner=user, created_at__gte=since)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .annotate(day=local_date_expr("created_at", tz))
         .order_by()
         .values_list("day", flat=True)
         .distinct()
