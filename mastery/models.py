@@ -3,10 +3,12 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
 from accounts.days import day_end, local_date
+from courses.access import course_visible_q
 from courses.models import Concept
 from lessons.models import Lesson
 from quizzes.models import Option, Question, RecallPlan
@@ -98,13 +100,17 @@ def due_q(now: datetime, tz: tzinfo) -> models.Q:
 
 
 class ReviewCardQuerySet(models.QuerySet["ReviewCard"]):
-    def due(self, now: datetime, tz: tzinfo) -> ReviewCardQuerySet:
-        """Cards due for the learner at `now` in time zone `tz` (see due_q)."""
-        return self.filter(due_q(now, tz))
+    def of_learner(self, learner: User) -> ReviewCardQuerySet:
+        """The learner's cards in courses they may still open (a course taken offline drops out)."""
+        return self.filter(course_visible_q(learner, "question__course__"), learner=learner)
 
-    def not_due(self, now: datetime, tz: tzinfo) -> ReviewCardQuerySet:
-        """Cards that are not due yet: the rest of the learner's deck."""
-        return self.exclude(due_q(now, tz))
+    def due_for(self, learner: User, now: datetime, tz: tzinfo) -> ReviewCardQuerySet:
+        """The learner's due cards at `now` in time zone `tz` (see due_q): what every page counts as due."""
+        return self.of_learner(learner).filter(due_q(now, tz))
+
+    def not_due_for(self, learner: User, now: datetime, tz: tzinfo) -> ReviewCardQuerySet:
+        """The learner's cards that are not due yet: the rest of their deck."""
+        return self.of_learner(learner).exclude(due_q(now, tz))
 
 
 class ReviewCard(models.Model):

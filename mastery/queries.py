@@ -179,7 +179,7 @@ def concept_cells(user: User, course_ids: Sequence[int]) -> dict[int, list[Conce
 
 def due_today_count(user: User, now: datetime, tz: tzinfo) -> int:
     """The learner's due cards (ReviewCard.objects.due: what the Review page will show)."""
-    return ReviewCard.objects.filter(learner=user).due(now, tz).count()
+    return ReviewCard.objects.due_for(user, now, tz).count()
 
 
 def attempt_days(user: User, today: date, tz: tzinfo) -> set[date]:

@@ -187,7 +187,7 @@ def recall_inputs_load(
             card.question_id: card
             for card in ReviewCard.objects.filter(learner=learner, question_id__in=question_ids)
         }
-    due = ReviewCard.objects.filter(learner=learner).due(now, tz).order_by("due", "id")
+    due = ReviewCard.objects.due_for(learner, now, tz).order_by("due", "id")
     if due_course_id is not None:
         due = due.filter(question__course_id=due_course_id)
     if with_questions:

@@ -256,8 +256,7 @@ def _attempt_validate(
 def review_queue(*, learner: User, now: datetime, tz: tzinfo, limit: int) -> list[ReviewCard]:
     """The learner's due cards, most overdue first, with what a check needs to render (two queries)."""
     return list(
-        ReviewCard.objects.filter(learner=learner)
-        .due(now, tz)
+        ReviewCard.objects.due_for(learner, now, tz)
         .select_related("question__course", "question__lesson__module__course")
         .prefetch_related("question__options")
         .order_by("due", "id")[:limit]

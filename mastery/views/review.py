@@ -112,7 +112,7 @@ def _context(
         learner=learner, mode=Mode.REVIEW, created_at__gte=day_start(today, tz)
     ).count()
     room = max(profile.daily_cap - done_today, 0)
-    due_total = ReviewCard.objects.filter(learner=learner).due(now, tz).count()
+    due_total = ReviewCard.objects.due_for(learner, now, tz).count()
     left = min(due_total, room)
     if card is None and result is None and left:
         cards = review_queue(learner=learner, now=now, tz=tz, limit=1)
@@ -155,9 +155,7 @@ def _context(
         )
         return context
     if card is None:
-        upcoming = (
-            ReviewCard.objects.filter(learner=learner).not_due(now, tz).aggregate(first=Min("due"))["first"]
-        )
+        upcoming = ReviewCard.objects.not_due_for(learner, now, tz).aggregate(first=Min("due"))["first"]
         context["next_due"] = upcoming
         context["next_due_phrase"] = scheduling.interval_phrase(upcoming, now) if upcoming else ""
         return context

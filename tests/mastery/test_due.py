@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.days import day_end, day_start, local_date
 from accounts.services import profile_for
+from courses.models import Course
 from mastery import progress, scheduling
 from mastery.models import Attempt, Grade, ReviewCard
 from mastery.progress import mastery_recompute
@@ -93,7 +94,7 @@ def test_recall_days_and_the_digest_queue_use_the_same_due_cards(student: User) 
     ReviewCardFactory(learner=student, state=ReviewCard.State.LEARNING, due=now + timedelta(minutes=30))
     ReviewCardFactory(learner=student, state=ReviewCard.State.REVIEW, due=now + timedelta(days=3))
 
-    rule = set(ReviewCard.objects.filter(learner=student).due(now, tz).values_list("question_id", flat=True))
+    rule = set(ReviewCard.objects.due_for(student, now, tz).values_list("question_id", flat=True))
     queue = recall_day_queue(learner=student, for_date=local_date(now, tz))
 
     assert rule == {card.question_id for card in due}
@@ -193,3 +194,17 @@ def test_recall_is_never_shown_as_100_percent_right_after_a_miss(student: User) 
     assert scheduling.recall_percent(0.5) == 50
     assert scheduling.recall_percent(0.0) == 0
     assert Attempt.objects.count() == 0
+
+
+def test_cards_of_a_course_taken_offline_are_not_due_anywhere(student_client: Client, student: User) -> None:
+    hidden = ReviewCardFactory(
+        learner=student, state=ReviewCard.State.REVIEW, due=timezone.now() - timedelta(hours=1)
+    )
+    Course.objects.filter(pk=hidden.question.course_id).update(is_published=False)
+
+    dashboard = student_client.get(DASHBOARD).content.decode()
+    review = student_client.get(REVIEW).content.decode()
+
+    # Counted but unanswerable, the card used to loop: "not in your reviews any more" forever.
+    assert '<p class="stat-value" data-testid="due-today">0</p>' in dashboard
+    assert "Nothing due" in review
