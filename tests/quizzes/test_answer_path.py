@@ -303,3 +303,49 @@ def test_an_unlinked_reference_is_shown_as_text(client: Client) -> None:
     # A prompt without a model answer says what to check against, linked or not.
     assert "compare what you said with explainer §3.4" in free_html
     assert "See explainer §3.4" in free_html
+
+
+# --- Bad input is a 400 with a message, never a 500 --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"grade": "9"},
+        {"grade": "good"},
+        {"grade": ""},
+        {"checklist": "1", "point": ["x"]},
+        {"checklist": "1", "point": ["0"]},
+        {"option": "1"},
+        {"action": "explode", "grade": "3"},
+        {"grade": "3", "token": "not-a-token"},
+    ],
+)
+def test_junk_posts_are_400s_with_a_message(student_client: Client, student: User, data: dict) -> None:
+    question = _free(key_points="A\nB")
+    data = {"token": check_token_for(student, question, revealed=True), **data}
+
+    fragment = student_client.post(question.grade_url(), data, **HTMX)
+    page = student_client.post(question.grade_url(), data)
+
+    assert fragment.status_code == page.status_code == 400
+    assert 'role="alert"' in fragment.content.decode()
+    assert not Attempt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "data", [{"grade": "9"}, {"option": "abc"}, {"checklist": "1", "point": ["x"]}, {"action": "nope"}]
+)
+def test_junk_review_posts_are_400s_with_a_message(student_client: Client, student: User, data: dict) -> None:
+    from mastery.models import ReviewCard
+    from tests.factories import ReviewCardFactory
+
+    question = _free(key_points="A\nB")
+    ReviewCardFactory(learner=student, question=question, state=ReviewCard.State.REVIEW)
+    token = check_token_issue(learner_id=student.pk, question_id=question.pk, mode="review")
+
+    response = student_client.post("/review/answer/", {"token": token, **data}, **HTMX)
+
+    assert response.status_code == 400
+    assert 'class="review-error" role="alert"' in response.content.decode()
+    assert not Attempt.objects.exists()
