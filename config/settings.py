@@ -181,6 +181,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 # The beat schedule lives here so that worker, beat and tests read one definition.
 CELERY_BEAT_SCHEDULE = {
+    "nightly-course-memory-fit": {
+        "task": "mastery.tasks.fit_course_memory",
+        "schedule": crontab(minute=30, hour=1),
+    },
     "nightly-mastery-decay": {
         "task": "mastery.tasks.nightly_mastery_decay",
         "schedule": crontab(hour=2, minute=0),

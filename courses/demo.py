@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.services import profile_for
 
 INSTRUCTORS_GROUP = "Instructors"
 CURRICULUM_APPS = ("courses", "lessons", "quizzes")
+# Course settings that live with the learner model: a course's desired retention.
+CURRICULUM_MODELS = (("mastery", "coursememory"),)
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,10 @@ DEMO_ACCOUNTS = (
 def instructors_group_ensure() -> Group:
     """The Instructors group, holding every permission on the curriculum apps."""
     group, _ = Group.objects.get_or_create(name=INSTRUCTORS_GROUP)
-    group.permissions.set(Permission.objects.filter(content_type__app_label__in=CURRICULUM_APPS))
+    extra = Q()
+    for app_label, model in CURRICULUM_MODELS:
+        extra |= Q(content_type__app_label=app_label, content_type__model=model)
+    group.permissions.set(Permission.objects.filter(Q(content_type__app_label__in=CURRICULUM_APPS) | extra))
     return group
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from lessons.models import Lesson
 from mastery import scheduling
 from mastery.models import (
     Attempt,
+    CourseMemory,
     DigestLog,
     Grade,
     LessonRead,
@@ -88,7 +90,8 @@ def attempt_record(
         if mode != Mode.CRAM:
             # Row lock: two different attempts on the same card must review it one after the other.
             card, _ = ReviewCard.objects.select_for_update().get_or_create(learner=learner, question=question)
-            scheduling.review(card, rating, now)
+            model = scheduling.course_models([question.course_id])[question.course_id]
+            scheduling.review(card, rating, now, model)
             card.save()
         concept_ids = sorted(concept.pk for concept in question.concepts.all())
         learner_id = learner.pk
@@ -134,6 +137,51 @@ def _attempt_validate(
         raise AttemptInvalid("Choose how well you remembered: Again, Hard, Good or Easy.")
     # Hard still means the answer came back (with effort), so only Again counts as wrong.
     return grade != Grade.AGAIN, Grade(grade)
+
+
+def course_memory_fit(*, course_id: int, now: datetime | None = None) -> CourseMemory:
+    """Refit a course's FSRS-6 parameters from its review history (idempotent; defaults until enough reviews).
+
+    Each learner's attempts on a question are one card's history, graded as FSRS saw
+    them; cram attempts never touched a card and are left out. The desired retention an
+    instructor set is kept.
+    """
+    now = now or timezone.now()
+    histories: dict[tuple[int, int], list[tuple[datetime, int]]] = defaultdict(list)
+    rows = (
+        Attempt.objects.scheduling()
+        .filter(question__course_id=course_id)
+        .order_by("created_at", "id")
+        .values_list(
+            "learner_id", "question_id", "question__kind", "grade", "is_correct", "think_ms", "created_at"
+        )
+    )
+    for learner_id, question_id, kind, grade, is_correct, think_ms, created_at in rows:
+        if kind == Question.Kind.CHOICE and is_correct is not None:
+            seen = int(scheduling.grade_for_choice(is_correct, think_ms))
+        elif grade is not None:
+            seen = int(grade)
+        else:
+            continue
+        histories[(learner_id, question_id)].append((created_at, seen))
+    with transaction.atomic():
+        memory, _ = CourseMemory.objects.select_for_update().get_or_create(course_id=course_id)
+        result = scheduling.fit(histories.values(), memory.desired_retention)
+        memory.fitted_reviews = result.reviews
+        if result.fitted:
+            memory.parameters = list(result.model.parameters)
+            memory.same_day = dict(result.model.same_day)
+            memory.fitted_at = now
+        memory.save()
+    return memory
+
+
+def course_memory_fit_all() -> int:
+    """Refit every course that has attempts (run nightly); returns how many were looked at."""
+    ids = list(Attempt.objects.order_by().values_list("question__course_id", flat=True).distinct())
+    for course_id in sorted(ids):
+        course_memory_fit(course_id=course_id)
+    return len(ids)
 
 
 def review_queue(*, learner: User, now: datetime, limit: int) -> list[ReviewCard]:

@@ -51,14 +51,15 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 def cohort(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = get_course_for_instructor(request.user, course_slug)
     learners = cohort_learners(course)
+    now = timezone.now()
     return render(
         request,
         "mastery/cohort.html",
         {
             "course": course,
-            "heatmap": cohort_heatmap(course, learners),
+            "heatmap": cohort_heatmap(course, learners, now),
             "questions": first_attempt_correctness(course),
-            "forgetting": forgetting_soon(course, timezone.now()),
+            "forgetting": forgetting_soon(course, now),
             "levels": LEVELS,
         },
     )
