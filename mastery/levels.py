@@ -295,6 +295,15 @@ class Trace:
         return self.knowledge * model.curve(elapsed_days(self.last, now), self.stability)
 
 
+def probability_at(
+    knowledge: float | None, stability: float | None, last: datetime | None, now: datetime
+) -> float | None:
+    """The chance of a right answer at `now` from ConceptMastery's stored trace; None without one."""
+    if knowledge is None:
+        return None
+    return Trace(knowledge=knowledge, stability=stability, last=last).probability(now)
+
+
 def trace(
     counted: Sequence[CountedItem], prior: float = DEFAULT_PRIOR, model: MemoryModel = DEFAULT_MODEL
 ) -> Trace:

@@ -20,7 +20,7 @@ from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Lesson
 from mastery import scheduling
 from mastery.charts import ForecastChart, forecast_chart, retention_forecast
-from mastery.levels import Level, Trace, target_for_depth
+from mastery.levels import Level, probability_at, target_for_depth
 from mastery.models import Attempt, ConceptMastery, Grade, LessonRead, ReviewCard
 from quizzes.access import section_labels
 from quizzes.models import Question
@@ -117,9 +117,9 @@ class Dashboard:
 
 def concept_probability(row: ConceptMastery | None, now: datetime) -> float | None:
     """The learner's chance of a right answer on the concept at `now`, from its stored trace (no query)."""
-    if row is None or row.knowledge is None:
+    if row is None:
         return None
-    return Trace(knowledge=row.knowledge, stability=row.stability, last=row.memory_at).probability(now)
+    return probability_at(row.knowledge, row.stability, row.memory_at, now)
 
 
 MASTERY_CELL_FIELDS = ("concept_id", "level", "attempts_count", "knowledge", "stability", "memory_at")

@@ -18,8 +18,10 @@ from django.utils import timezone
 from accounts.services import profile_for
 from lessons.models import Lesson
 from mastery import scheduling
+from mastery.levels import probability_at
 from mastery.models import (
     Attempt,
+    ConceptMastery,
     CourseMemory,
     DigestLog,
     Grade,
@@ -185,13 +187,35 @@ def course_memory_fit_all() -> int:
 
 
 def review_queue(*, learner: User, now: datetime, limit: int) -> list[ReviewCard]:
-    """The learner's due cards, most overdue first, with what a check needs to render (two queries)."""
-    return list(
+    """The learner's due cards, weakest concept first, with what a check needs to render (four queries).
+
+    Weakest means the lowest chance of a right answer now on any of the card's concepts,
+    by the same concept model as the levels and the dashboard (a concept never assessed
+    counts as 0); ties go to the most overdue card.
+    """
+    due = list(
         ReviewCard.objects.filter(learner=learner, due__lte=now)
+        .order_by("due", "id")
+        .values_list("pk", "question_id")
+    )
+    if not due:
+        return []
+    chance: dict[int, float] = {}
+    rows = ConceptMastery.objects.filter(
+        learner=learner, concept__questions__in={question_id for _, question_id in due}
+    ).values_list("concept__questions", "knowledge", "stability", "memory_at")
+    for question_id, knowledge, stability, memory_at in rows:
+        value = probability_at(knowledge, stability, memory_at, now)
+        chance[question_id] = min(chance.get(question_id, 1.0), value if value is not None else 0.0)
+    order = {pk: rank for rank, (pk, _) in enumerate(due)}
+    chosen = sorted(due, key=lambda row: (chance.get(row[1], 0.0), order[row[0]]))[:limit]
+    cards = {
+        rc.pk: rc
+        for rc in ReviewCard.objects.filter(pk__in=[pk for pk, _ in chosen])
         .select_related("question__course", "question__lesson__module__course")
         .prefetch_related("question__options")
-        .order_by("due", "id")[:limit]
-    )
+    }
+    return [cards[pk] for pk, _ in chosen if pk in cards]
 
 
 def lesson_mark_read(*, learner: User, lesson: Lesson, now: datetime | None = None) -> LessonRead:
