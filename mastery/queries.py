@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 
@@ -270,16 +270,20 @@ def learner_dashboard(user: User, *, today: date, tz: tzinfo, now: datetime) -> 
     panels = [
         CoursePanel(course=c, modules=modules.get(c.pk, []), cells=cells.get(c.pk, [])) for c in courses
     ]
+    # Each card is read with its course's memory model (fitted parameters, same-day rule).
     cards = list(
-        ReviewCard.objects.filter(learner=user, last_review__isnull=False).only(*ReviewCard.MEMORY_FIELDS)
+        ReviewCard.objects.filter(learner=user, last_review__isnull=False)
+        .only(*ReviewCard.MEMORY_FIELDS)
+        .annotate(course_id=F("question__course_id"))
     )
+    models = scheduling.course_models({getattr(rc, "course_id", 0) for rc in cards})
     all_cells = [cell for panel in panels for cell in panel.cells]
     return Dashboard(
         started=started,
         panels=panels,
         due_today=due_today_count(user, today, tz),
         streak=streak_from_days(attempt_days(user, today, tz), today),
-        forecast=forecast_chart(retention_forecast(cards, now)),
+        forecast=forecast_chart(retention_forecast(cards, now, models=models)),
         weakest=reread_links(weakest_concepts(all_cells)),
     )
 

@@ -203,11 +203,21 @@ def retrievability(rc: ReviewCard, now: datetime, model: MemoryModel = DEFAULT_M
 
 
 def forecast(
-    cards: Sequence[ReviewCard], moments: Sequence[datetime], model: MemoryModel = DEFAULT_MODEL
+    cards: Sequence[ReviewCard],
+    moments: Sequence[datetime],
+    models: Mapping[int, MemoryModel] | None = None,
 ) -> list[list[float]]:
-    """Retrievability of each reviewed card at each moment (rows follow `moments`)."""
+    """Retrievability of each reviewed card at each moment (rows follow `moments`).
+
+    `models` maps a course id to its memory model; a card annotated with `course_id`
+    is read with its course's (the default otherwise).
+    """
     reviewed = [rc for rc in cards if rc.last_review is not None and rc.stability]
-    return [[retrievability(rc, moment, model) for rc in reviewed] for moment in moments]
+    chosen = [(models or {}).get(getattr(rc, "course_id", 0), DEFAULT_MODEL) for rc in reviewed]
+    return [
+        [retrievability(rc, moment, model) for rc, model in zip(reviewed, chosen, strict=True)]
+        for moment in moments
+    ]
 
 
 def retrievability_many(
