@@ -244,7 +244,7 @@ def test_forecast_reads_each_card_with_its_courses_memory_model() -> None:
     card = ReviewCard(
         learner_id=1, question_id=1, state=2, stability=5.0, last_review=now - timedelta(days=2)
     )
-    card.course_id = 7  # type: ignore[attr-defined]
+    card.course_id = 7
     slow = scheduling.memory_model([*scheduling.DEFAULT_PARAMETERS[:20], 0.1])
     fast = scheduling.memory_model([*scheduling.DEFAULT_PARAMETERS[:20], 0.8])
 
