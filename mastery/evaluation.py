@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
+from lessons.models import Depth
 from mastery import levels, scheduling
-from mastery.models import Grade, Level, ReviewCard
+from mastery.models import Grade, Level, Mode, ReviewCard
 
 EPS = 1e-6
 BINS = 20
@@ -236,6 +237,33 @@ class ConceptRun:
     level: list[Level] = field(default_factory=list)
 
 
+def log_concept_events(reviews: Iterable[LogReview]) -> list[ConceptEvent]:
+    """A review log read as concept evidence: each card a concept, each review a self-grade.
+
+    A log has no depth, no multiple choice and no timing, so every review is a Developed
+    free-recall answer whose trust cannot be checked (levels.TRUST_UNKNOWN applies).
+    """
+    return [
+        ConceptEvent(
+            learner=r.learner,
+            concept=r.card,
+            item=levels.EvidenceItem(
+                depth=Depth.DEVELOPED,
+                kind="free",
+                mode=Mode.REVIEW,
+                grade=r.grade,
+                is_correct=None,
+                revealed=True,
+                think_ms=None,
+                created_at=r.at,
+                question=r.card,
+            ),
+            outcome=int(r.grade > Grade.AGAIN),
+        )
+        for r in reviews
+    ]
+
+
 def replay_concepts(
     events: Sequence[ConceptEvent], tz_of: Callable[[str], tzinfo] = lambda _l: UTC
 ) -> ConceptRun:
@@ -257,7 +285,8 @@ def replay_concepts(
             key = (event.learner, day)
             if key not in cache:
                 recs = records[event.learner]
-                cache[key] = (levels.self_grade_trust(recs), levels.learner_prior(recs))
+                trust = levels.self_grade_trust(recs)
+                cache[key] = (trust, levels.learner_prior(recs, trust))
             trust, prior = cache[key]
             result = levels.assess(
                 history, target=None, now=event.item.created_at, trust=trust, prior=prior, tz=tz

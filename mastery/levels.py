@@ -264,16 +264,22 @@ def self_grade_trust(records: Iterable[GradeRecord]) -> float:
     return (n * observed + TRUST_PRIOR_CONCEPTS * TRUST_UNKNOWN) / (n + TRUST_PRIOR_CONCEPTS)
 
 
-def learner_prior(records: Iterable[GradeRecord]) -> float:
-    """A learner's chance of a right answer on a concept not yet practised: their objective success rate.
+def learner_prior(records: Iterable[GradeRecord], trust: float = TRUST_UNKNOWN) -> float:
+    """A learner's chance of a right answer on a concept not yet practised: their success rate so far.
 
-    Smoothed toward DEFAULT_PRIOR; peeks and cram answers are left out.
+    Multiple-choice results count in full, self-graded successes as far as `trust` allows;
+    smoothed toward DEFAULT_PRIOR; peeks and cram answers are left out.
     """
     right = total = 0.0
     for r in records:
-        if r.mode != Mode.CRAM and r.kind == "choice" and r.is_correct is not None and not r.revealed:
+        if r.mode == Mode.CRAM or (r.revealed and r.kind == "choice"):
+            continue
+        if r.kind == "choice" and r.is_correct is not None:
             total += 1
             right += 1.0 if r.is_correct else 0.0
+        elif r.grade is not None:
+            total += trust
+            right += trust if SELF_GRADE_SCORE.get(r.grade, 0.0) >= SUCCESS else 0.0
     return (right + 4 * DEFAULT_PRIOR) / (total + 4)
 
 

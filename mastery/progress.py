@@ -127,7 +127,8 @@ def mastery_recompute(
             "question__attempts__revealed",
         )
     ]
-    trust, prior = self_grade_trust(records), learner_prior(records)
+    trust = self_grade_trust(records)
+    prior = learner_prior(records, trust)
     tz = Profile.objects.filter(user_id=learner_id).first()
     zone = tz.tz if tz is not None else UTC
     models = scheduling.course_models({course_id for *_, course_id in links})

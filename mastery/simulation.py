@@ -287,7 +287,8 @@ def gaming(seed: int = 7, learners: int = 40, concepts: int = 12, days: int = 28
                 if e.learner == learner.key:
                     items.setdefault(e.concept, []).append(e.item)
             records = [_record(world, e) for e in world.events if e.learner == learner.key]
-            trust, prior = self_grade_trust(records), learner_prior(records)
+            trust = self_grade_trust(records)
+            prior = learner_prior(records, trust)
             for index, concept in enumerate(world.concepts):
                 target = target_for_depth(concept.depth)
                 if target is None:

@@ -274,3 +274,12 @@ def test_evidence_is_stored_newest_first_with_weights_and_reasons() -> None:
     assert stored[0]["counts"] is False and stored[0]["weight"] == 0
     assert stored[1]["weight"] == 0.5 and stored[1]["result"] == "Good"
     assert all(item["why"] for item in stored)
+
+
+def test_prior_counts_self_grades_as_far_as_they_are_trusted() -> None:
+    graded = [GradeRecord(c, "free", Mode.REVIEW, Grade.GOOD, None, True) for c in range(8)]
+    crammed = [GradeRecord(c, "choice", Mode.CRAM, None, False, False, options=4) for c in range(8)]
+
+    assert learner_prior([]) == 0.5
+    assert learner_prior(graded, trust=1.0) > learner_prior(graded, trust=0.2) > 0.5
+    assert learner_prior(crammed) == 0.5

@@ -50,6 +50,11 @@ class Command(BaseCommand):
             except evaluation.LogError as error:
                 raise CommandError(str(error)) from error
             self._memory(f"Memory (retrievability) on the review log {path.name}", reviews)
+            self._concepts(
+                f"Concept probability on the review log {path.name} (each card a concept, self-graded)",
+                evaluation.log_concept_events(reviews),
+                {},
+            )
         if not options["no_simulation"]:
             seed, learners, concepts, days = (
                 int(str(options[k])) for k in ("seed", "learners", "concepts", "days")
