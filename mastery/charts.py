@@ -18,6 +18,10 @@ class ForecastPoint:
     expected: float  # questions expected to be remembered
     mean: float  # mean retrievability, 0 to 1
 
+    @property
+    def percent(self) -> int:
+        return scheduling.recall_percent(self.mean)
+
 
 def retention_forecast(
     cards: Sequence[ReviewCard],
@@ -92,8 +96,8 @@ def forecast_chart(
     first, last = points[0], points[-1]
     desc = (
         f"Of {cards} reviewed question{'s' if cards != 1 else ''}, you are expected to remember "
-        f"{first.expected:.1f} today ({first.mean:.0%}) and {last.expected:.1f} in {last.day} days "
-        f"({last.mean:.0%}) if you stop reviewing."
+        f"{first.expected:.1f} today ({scheduling.recall_percent(first.mean)}%) and {last.expected:.1f} in "
+        f"{last.day} days ({scheduling.recall_percent(last.mean)}%) if you stop reviewing."
     )
     table = [p for p in points if p.day in {0, 7, 14, 30} or p is last]
     return ForecastChart(

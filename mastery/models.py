@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
+from accounts.days import day_end, local_date
 from courses.models import Concept, Course
 from lessons.models import Lesson
 from quizzes.models import Option, Question, RecallPlan
@@ -82,6 +85,29 @@ class Attempt(models.Model):
         return f"{self.learner} on {self.question} ({self.mode})"
 
 
+def due_q(now: datetime, tz: tzinfo) -> models.Q:
+    """The one definition of "due" (dashboard, Review, recall days, queues and digests).
+
+    A card in review (an interval of a day or more) is due when its due time falls before
+    the end of the learner's local today: FSRS schedules it for a day, not a minute, so
+    "due today" means any time today. A card still in (re)learning steps (minutes apart,
+    e.g. right after a miss) is due only once its time has come, so the count never
+    includes a card the Review page would not show yet.
+    """
+    end = day_end(local_date(now, tz), tz)
+    return models.Q(state=ReviewCard.State.REVIEW, due__lt=end) | models.Q(due__lte=now)
+
+
+class ReviewCardQuerySet(models.QuerySet["ReviewCard"]):
+    def due(self, now: datetime, tz: tzinfo) -> ReviewCardQuerySet:
+        """Cards due for the learner at `now` in time zone `tz` (see due_q)."""
+        return self.filter(due_q(now, tz))
+
+    def not_due(self, now: datetime, tz: tzinfo) -> ReviewCardQuerySet:
+        """Cards that are not due yet: the rest of the learner's deck."""
+        return self.exclude(due_q(now, tz))
+
+
 class ReviewCard(models.Model):
     """FSRS state of one question for one learner (fields mirror fsrs.Card)."""
 
@@ -119,6 +145,8 @@ class ReviewCard(models.Model):
     )
     reps = models.PositiveIntegerField(default=0)
     lapses = models.PositiveIntegerField(default=0)
+
+    objects = ReviewCardQuerySet.as_manager()
 
     class Meta:
         ordering = ["learner", "due"]

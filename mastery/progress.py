@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from accounts.models import Profile
+from accounts.days import learner_tz
 from courses.models import Concept
 from mastery import scheduling
 from mastery.levels import (
@@ -129,8 +129,8 @@ def mastery_recompute(
     ]
     trust = self_grade_trust(records)
     prior = learner_prior(records, trust)
-    tz = Profile.objects.filter(user_id=learner_id).first()
-    zone = tz.tz if tz is not None else UTC
+    # The model counts days (spacing, clean runs) in the learner's local time, not UTC's.
+    zone = learner_tz(learner_id)
     models = scheduling.course_models({course_id for *_, course_id in links})
     by_question: dict[int, list[tuple]] = defaultdict(list)
     for row in attempts:
@@ -164,7 +164,7 @@ def mastery_recompute(
                         is_correct=is_correct,
                         revealed=revealed,
                         think_ms=think_ms,
-                        created_at=created_at,
+                        created_at=created_at.astimezone(zone),
                         question=slug,
                         key_points_total=kp_total,
                         key_points_recalled=kp_recalled,

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from django.contrib.auth.models import User
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import TruncDate
 from django.urls import reverse
 
+from accounts.days import day_start, local_date_expr
 from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Lesson
 from mastery import scheduling
@@ -63,7 +63,7 @@ class ConceptCell:
 
     @property
     def retrievability_percent(self) -> int | None:
-        return None if self.retrievability is None else round(self.retrievability * 100)
+        return None if self.retrievability is None else scheduling.recall_percent(self.retrievability)
 
     @property
     def css_class(self) -> str:
@@ -111,6 +111,7 @@ class Dashboard:
     panels: list[CoursePanel]
     due_today: int
     streak: int
+    answered_today: bool
     forecast: ForecastChart | None
     weakest: list[WeakConcept]
 
@@ -186,18 +187,17 @@ def concept_cells(user: User, course_ids: Sequence[int], now: datetime) -> dict[
     return result
 
 
-def due_today_count(user: User, today: date, tz: tzinfo) -> int:
-    """Cards due by the end of the learner's local today."""
-    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
-    return ReviewCard.objects.filter(learner=user, due__lt=end).count()
+def due_today_count(user: User, now: datetime, tz: tzinfo) -> int:
+    """The learner's due cards (ReviewCard.objects.due: what the Review page will show)."""
+    return ReviewCard.objects.filter(learner=user).due(now, tz).count()
 
 
 def attempt_days(user: User, today: date, tz: tzinfo) -> set[date]:
     """Local dates on which the learner answered anything, over a bounded horizon (one query)."""
-    since = datetime.combine(today - timedelta(days=STREAK_HORIZON_DAYS), time.min, tzinfo=tz)
+    since = day_start(today - timedelta(days=STREAK_HORIZON_DAYS), tz)
     return set(
         Attempt.objects.filter(learner=user, created_at__gte=since)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .annotate(day=local_date_expr("created_at", tz))
         .order_by()
         .values_list("day", flat=True)
         .distinct()
@@ -278,11 +278,13 @@ def learner_dashboard(user: User, *, today: date, tz: tzinfo, now: datetime) -> 
     )
     models = scheduling.course_models({getattr(rc, "course_id", 0) for rc in cards})
     all_cells = [cell for panel in panels for cell in panel.cells]
+    days = attempt_days(user, today, tz)
     return Dashboard(
         started=started,
         panels=panels,
-        due_today=due_today_count(user, today, tz),
-        streak=streak_from_days(attempt_days(user, today, tz), today),
+        due_today=due_today_count(user, now, tz),
+        streak=streak_from_days(days, today),
+        answered_today=today in days,
         forecast=forecast_chart(retention_forecast(cards, now, models=models)),
         weakest=reread_links(weakest_concepts(all_cells)),
     )
@@ -323,7 +325,7 @@ class Forgetting:
 
     @property
     def percent(self) -> int:
-        return round(self.mean * 100)
+        return scheduling.recall_percent(self.mean)
 
 
 def cohort_learners(course: Course) -> list[User]:
@@ -491,7 +493,7 @@ class ConceptPanel:
 
     @property
     def retrievability_percent(self) -> int | None:
-        return None if self.retrievability is None else round(self.retrievability * 100)
+        return None if self.retrievability is None else scheduling.recall_percent(self.retrievability)
 
 
 def concept_panel(user: User, concept: Concept, questions: Sequence[Question], now: datetime) -> ConceptPanel:

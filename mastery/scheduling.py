@@ -171,6 +171,23 @@ def grade_for_choice(is_correct: bool, think_ms: int | None) -> Grade:
     return Grade.GOOD
 
 
+def grade_for_key_points(recalled: int, total: int) -> Grade:
+    """The grade a key-point checklist stands for: the share of points the learner ticked.
+
+    Every point: Good. At least half: Hard (it came back, with gaps). Fewer than half:
+    Again. Never Easy: a checklist measures coverage, not ease, and an all-ticked list is
+    the cheapest claim to make, so it earns the ordinary grade.
+    """
+    if total <= 0:
+        raise ValueError("A checklist needs at least one key point.")
+    recalled = max(0, min(recalled, total))
+    if recalled == total:
+        return Grade.GOOD
+    if 2 * recalled >= total:
+        return Grade.HARD
+    return Grade.AGAIN
+
+
 def review(rc: ReviewCard, grade: int, now: datetime, model: MemoryModel = DEFAULT_MODEL) -> None:
     """Apply one review to the stored card in place (counts included; not saved).
 
@@ -225,6 +242,15 @@ def retrievability_many(
 ) -> dict[int, float]:
     """Question id → retrievability now, for the given cards of one learner."""
     return {rc.question_id: retrievability(rc, now, model) for rc in cards}
+
+
+def recall_percent(value: float) -> int:
+    """A recall probability as the whole percent a learner reads: rounded down, at most 99.
+
+    Rounding to nearest would print 100 % for any card reviewed in the last hour, a
+    fresh miss included; a prediction is never a certainty, so the display never says so.
+    """
+    return min(int(max(value, 0.0) * 100), 99)
 
 
 def interval_phrase(due: datetime, now: datetime) -> str:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.db import models
 from django.urls import reverse
 
@@ -81,6 +83,22 @@ class Question(models.Model):
         """The key points under the model answer, in the author's order (blank lines dropped)."""
         return [line.strip() for line in self.key_points.splitlines() if line.strip()]
 
+    def options_for(self, learner_id: int | None) -> list[Option]:
+        """The options in the order this learner sees them (uses the prefetched options).
+
+        Decided on the server from a hash of learner, question and option, so the order is
+        the same on every page and every visit for one learner, differs between learners,
+        and puts the correct option in each position equally often across questions:
+        neither the authored order nor "press 1" gives the answer away. Visitors share
+        one order per question, shuffled the same way. shuffle_options=False pins the
+        authored order (for "all of the above" and the like).
+        """
+        options = list(self.options.all())
+        if not self.shuffle_options:
+            return options
+        seed = f"{learner_id if learner_id is not None else 'visitor'}:{self.pk}"
+        return sorted(options, key=lambda o: hashlib.sha256(f"{seed}:{o.pk}".encode()).digest())
+
     def section_url(self) -> str:
         """Link to the section that answers the question ("jump to §2.3"), or ""."""
         if self.lesson is None:
@@ -93,6 +111,9 @@ class Question(models.Model):
 
     def answer_url(self) -> str:
         return reverse("quizzes:answer", args=[self.course.slug, self.slug])
+
+    def grade_url(self) -> str:
+        return reverse("quizzes:grade", args=[self.course.slug, self.slug])
 
 
 class Option(models.Model):

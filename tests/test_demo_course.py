@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import Counter, deque
 from urllib.parse import urldefrag
 
 import pytest
@@ -97,3 +97,15 @@ def test_every_check_can_be_answered(demo: Course, client: Client) -> None:
             response = client.post(question.reveal_url(), HTTP_HX_REQUEST="true")
             assert response.status_code == 200
             assert question.answer_html in response.content.decode(), question.slug
+
+
+def test_correct_options_are_spread_over_the_authored_positions(demo: Course) -> None:
+    """Even before the per-learner shuffle, "the first option is right" is never the rule."""
+    questions = Question.objects.filter(course=demo, kind=Question.Kind.CHOICE).prefetch_related("options")
+    positions = Counter(
+        next(i for i, option in enumerate(q.options.all()) if option.is_correct) for q in questions
+    )
+
+    assert sum(positions.values()) >= 20
+    assert len(positions) >= 3
+    assert max(positions.values()) <= 0.4 * sum(positions.values()), positions

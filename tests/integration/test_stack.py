@@ -247,7 +247,7 @@ def test_a_new_learner_answers_checks_and_the_worker_updates_the_dashboard(stack
     for reveal_form in free:
         revealed = browser.submit(reveal_form)
         grade_form = next(form for form in forms_of(revealed) if "grade-form" in form.classes)
-        assert "Marked: Good" in browser.submit(grade_form, grade="good")
+        assert "Marked: Good" in browser.submit(grade_form, grade="3")
     answered = browser.submit(choice[0], option=choice[0].radios[0])
     assert "Saved" in answered
 

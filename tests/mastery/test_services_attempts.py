@@ -210,8 +210,8 @@ def test_review_queue_is_the_learners_due_cards_most_overdue_first(student: User
     ReviewCardFactory(learner=student, due=NOW + timedelta(days=1))
     ReviewCardFactory(learner=outsider, due=NOW - timedelta(days=9))
 
-    assert review_queue(learner=student, now=NOW, limit=10) == [later, late]
-    assert review_queue(learner=student, now=NOW, limit=1) == [later]
+    assert review_queue(learner=student, now=NOW, tz=UTC, limit=10) == [later, late]
+    assert review_queue(learner=student, now=NOW, tz=UTC, limit=1) == [later]
 
 
 def test_review_queue_puts_the_weakest_concept_first(
@@ -236,7 +236,7 @@ def test_review_queue_puts_the_weakest_concept_first(
 
     # due ids, the learner's concept traces, the chosen cards with relations, their options
     with django_assert_num_queries(4):
-        queue = review_queue(learner=student, now=NOW, limit=10)
+        queue = review_queue(learner=student, now=NOW, tz=UTC, limit=10)
 
     assert queue == [unassessed, weak, strong]
 
