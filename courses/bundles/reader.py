@@ -287,6 +287,10 @@ def _lesson_title(doc: Document, slug: str) -> str:
     return title
 
 
+def _leading_blank_lines(text: str) -> int:
+    return text[: len(text) - len(text.lstrip())].count("\n")
+
+
 def read_lesson_doc(doc: Document, ledger: Ledger, *, default_slug: str, default_order: int) -> LessonData:
     check_keys(doc, LESSON_KEYS)
     ledger.use_span(doc.body_line, len(ledger.lines))
@@ -318,7 +322,8 @@ def read_lesson_doc(doc: Document, ledger: Ledger, *, default_slug: str, default
         not_covered_md=_str(doc, "not_covered"),
         notebook=notebook,
         notebook_about=_str(doc, "notebook_about") or about,
-        source=Source(doc.path, doc.body_line),
+        # body_md is stripped: point at its first line so a check's offset lands on its own line.
+        source=Source(doc.path, doc.body_line + _leading_blank_lines(doc.body)),
     )
 
 
