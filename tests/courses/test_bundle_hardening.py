@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from courses.bundles import BundleError, import_bundle
-from courses.bundles import safety
+from courses.bundles import BundleError, import_bundle, safety
 from tests.courses.bundle_helpers import canonical_dump, counts
 
 pytestmark = pytest.mark.django_db
@@ -171,87 +170,199 @@ class Case:
 
 
 CASES = [
-    Case("lesson file is a symlink", _link(LESSON_FILE, "/etc/passwd"),
-         "bundle/modules/01-pull/01-bulges.md: is a symbolic link"),
-    Case("course.md is a symlink", _link("course.md", "/etc/hostname"), "bundle/course.md: is a symbolic link"),
-    Case("module folder is a symlink", _link("modules/02-etc", "/etc"), "bundle/modules/02-etc: is a symbolic link"),
-    Case("questions.yaml is a symlink to a sibling", _link("modules/01-pull/questions.yaml", "../../course.md"),
-         "bundle/modules/01-pull/questions.yaml: is a symbolic link"),
-    Case("alias bomb in concepts.yaml", _write("concepts.yaml", BOMB),
-         "bundle/concepts.yaml:2: bad YAML: aliases (*name) are not allowed"),
-    Case("self-referencing alias in front matter",
-         _replace("course.md", "summary: Gravity", "tags: &loop [*loop]\nsummary: Gravity"),
-         "bundle/course.md:4: bad YAML: aliases (*name) are not allowed"),
-    Case("alias in questions.yaml", _replace("modules/01-pull/questions.yaml", "concepts: [tidal-force]",
-                                             "concepts: *c"),
-         "bundle/modules/01-pull/questions.yaml:4: bad YAML: aliases (*name) are not allowed"),
-    Case("YAML nested too deep", _write("concepts.yaml", "- " + "[" * 30 + "]" * 30 + "\n"),
-         "bundle/concepts.yaml:1: bad YAML: nested deeper than 20 levels"),
-    Case("NUL byte in course.md", _replace("course.md", "A short course", "A short\x00 course"),
-         "bundle/course.md:6: control character U+0000 is not allowed"),
-    Case("bell character in a lesson", _replace(LESSON_FILE, "The far ocean", "The far\x07 ocean"),
-         "bundle/modules/01-pull/01-bulges.md:15: control character U+0007 is not allowed"),
-    Case("escape character in questions.yaml",
-         _replace("modules/01-pull/questions.yaml", "Which body", "Which\x1b[31m body"),
-         "bundle/modules/01-pull/questions.yaml:9: control character U+001B is not allowed"),
-    Case("C1 control in a recall week", _replace("recall/01-tide-week.md", "far side", "far\x85 side"),
-         "bundle/recall/01-tide-week.md:6: control character U+0085 is not allowed"),
-    Case("not UTF-8", _write(LESSON_FILE, LESSON.encode() + b"\nbroken \xff byte\n"),
-         "bundle/modules/01-pull/01-bulges.md:17: not UTF-8 text"),
-    Case("file over the size limit", _write("modules/01-pull/02-huge.md", "x" * (safety.MAX_FILE_BYTES + 1)),
-         "bundle/modules/01-pull/02-huge.md: is 2097153 bytes; a bundle file may be at most 2097152"),
-    Case("too many files", _many_files(safety.MAX_FILES + 1), f"bundle: has more than {safety.MAX_FILES} files"),
-    Case("folders nested too deep", _deep_folders,
-         "bundle/modules/01-pull/a/b/c: folders nest deeper than 4 levels"),
-    Case("front matter never closed", _write("course.md", "---\nslug: tides\ntitle: Tides\n"),
-         "bundle/course.md:1: front matter opened with --- but never closed"),
-    Case("unknown front-matter key", _replace(LESSON_FILE, "kind: BUILD", "kind: BUILD\ncolour: blue"),
-         "bundle/modules/01-pull/01-bulges.md:5: unknown front-matter key 'colour'"),
-    Case("bad YAML syntax", _replace("modules/01-pull/questions.yaml", "  ref: \"§2\"", "  ref: [§2"),
-         "bundle/modules/01-pull/questions.yaml:7: bad YAML"),
-    Case("question without a prompt", _replace("modules/01-pull/questions.yaml",
-                                               "  prompt: Which body raises the larger tides?\n", ""),
-         "bundle/modules/01-pull/questions.yaml:7: question 'pick-one' has no prompt"),
-    Case("choice with two correct options",
-         _replace("modules/01-pull/questions.yaml", "    - text: The sun", "    - text: The sun\n      correct: true"),
-         "bundle/modules/01-pull/questions.yaml:7: choice question 'pick-one' needs two or more options"),
-    Case("unknown depth in the concept index", _replace("modules/01-pull/module.md", "| DEVELOPED |", "| DEEP |"),
-         "bundle/modules/01-pull/module.md:10: unknown depth 'DEEP'"),
-    Case("concept index without a Lesson column",
-         _replace("modules/01-pull/module.md", "| Concept | Depth | Lesson | Notes |", "| Concept | Depth | Notes |"),
-         "bundle/modules/01-pull/module.md:8: the concept-index header needs columns concept, depth, lesson"),
-    Case("index row with more cells than the header",
-         _replace("modules/01-pull/module.md", "across the Earth. |", "across the Earth. | spare |"),
-         "bundle/modules/01-pull/module.md:10: this row has 5 cells but the header has 4 columns"),
-    Case("index row names an unknown lesson", _replace("modules/01-pull/module.md", "| bulges |", "| currents |"),
-         "bundle/modules/01-pull/module.md:10: unknown lesson 'currents' in module 'pull'"),
-    Case("check names an unknown question", _replace(LESSON_FILE, "{{check: why-two}}", "{{check: why-three}}"),
-         "bundle/modules/01-pull/01-bulges.md:11: check names unknown question 'why-three'"),
-    Case("check after blank lines at the top of the body",
-         _replace(LESSON_FILE, "---\n## The near side", "---\n\n\n## The near side\n\n{{check: nowhere}}"),
-         "bundle/modules/01-pull/01-bulges.md:11: check names unknown question 'nowhere'"),
-    Case("quiz names an unknown question", _replace("quizzes/01-pull-check.md", "pick-one]", "pick-two]"),
-         "bundle/quizzes/01-pull-check.md:4: unknown question 'pick-two'"),
-    Case("duplicate question slug", _replace("modules/01-pull/questions.yaml", "slug: pick-one", "slug: why-two"),
-         "bundle/modules/01-pull/questions.yaml:7: duplicate question slug 'why-two'"),
-    Case("lesson slug that is not a slug", _replace(LESSON_FILE, "slug: bulges", "slug: Two Bulges"),
-         "bundle/modules/01-pull/01-bulges.md:2: lesson slug 'Two Bulges' is not a slug"),
+    Case(
+        "lesson file is a symlink",
+        _link(LESSON_FILE, "/etc/passwd"),
+        "bundle/modules/01-pull/01-bulges.md: is a symbolic link",
+    ),
+    Case(
+        "course.md is a symlink", _link("course.md", "/etc/hostname"), "bundle/course.md: is a symbolic link"
+    ),
+    Case(
+        "module folder is a symlink",
+        _link("modules/02-etc", "/etc"),
+        "bundle/modules/02-etc: is a symbolic link",
+    ),
+    Case(
+        "questions.yaml is a symlink to a sibling",
+        _link("modules/01-pull/questions.yaml", "../../course.md"),
+        "bundle/modules/01-pull/questions.yaml: is a symbolic link",
+    ),
+    Case(
+        "alias bomb in concepts.yaml",
+        _write("concepts.yaml", BOMB),
+        "bundle/concepts.yaml:2: bad YAML: aliases (*name) are not allowed",
+    ),
+    Case(
+        "self-referencing alias in front matter",
+        _replace("course.md", "summary: Gravity", "tags: &loop [*loop]\nsummary: Gravity"),
+        "bundle/course.md:4: bad YAML: aliases (*name) are not allowed",
+    ),
+    Case(
+        "alias in questions.yaml",
+        _replace("modules/01-pull/questions.yaml", "concepts: [tidal-force]", "concepts: *c"),
+        "bundle/modules/01-pull/questions.yaml:4: bad YAML: aliases (*name) are not allowed",
+    ),
+    Case(
+        "YAML nested too deep",
+        _write("concepts.yaml", "- " + "[" * 30 + "]" * 30 + "\n"),
+        "bundle/concepts.yaml:1: bad YAML: nested deeper than 20 levels",
+    ),
+    Case(
+        "NUL byte in course.md",
+        _replace("course.md", "A short course", "A short\x00 course"),
+        "bundle/course.md:6: control character U+0000 is not allowed",
+    ),
+    Case(
+        "bell character in a lesson",
+        _replace(LESSON_FILE, "The far ocean", "The far\x07 ocean"),
+        "bundle/modules/01-pull/01-bulges.md:15: control character U+0007 is not allowed",
+    ),
+    Case(
+        "escape character in questions.yaml",
+        _replace("modules/01-pull/questions.yaml", "Which body", "Which\x1b[31m body"),
+        "bundle/modules/01-pull/questions.yaml:9: control character U+001B is not allowed",
+    ),
+    Case(
+        "C1 control in a recall week",
+        _replace("recall/01-tide-week.md", "far side", "far\x85 side"),
+        "bundle/recall/01-tide-week.md:6: control character U+0085 is not allowed",
+    ),
+    Case(
+        "not UTF-8",
+        _write(LESSON_FILE, LESSON.encode() + b"\nbroken \xff byte\n"),
+        "bundle/modules/01-pull/01-bulges.md:17: not UTF-8 text",
+    ),
+    Case(
+        "file over the size limit",
+        _write("modules/01-pull/02-huge.md", "x" * (safety.MAX_FILE_BYTES + 1)),
+        "bundle/modules/01-pull/02-huge.md: is 2097153 bytes; a bundle file may be at most 2097152",
+    ),
+    Case(
+        "too many files", _many_files(safety.MAX_FILES + 1), f"bundle: has more than {safety.MAX_FILES} files"
+    ),
+    Case(
+        "folders nested too deep",
+        _deep_folders,
+        "bundle/modules/01-pull/a/b/c: folders nest deeper than 4 levels",
+    ),
+    Case(
+        "front matter never closed",
+        _write("course.md", "---\nslug: tides\ntitle: Tides\n"),
+        "bundle/course.md:1: front matter opened with --- but never closed",
+    ),
+    Case(
+        "unknown front-matter key",
+        _replace(LESSON_FILE, "kind: BUILD", "kind: BUILD\ncolour: blue"),
+        "bundle/modules/01-pull/01-bulges.md:5: unknown front-matter key 'colour'",
+    ),
+    Case(
+        "bad YAML syntax",
+        _replace("modules/01-pull/questions.yaml", '  ref: "§2"', "  ref: [§2"),
+        "bundle/modules/01-pull/questions.yaml:7: bad YAML",
+    ),
+    Case(
+        "question without a prompt",
+        _replace("modules/01-pull/questions.yaml", "  prompt: Which body raises the larger tides?\n", ""),
+        "bundle/modules/01-pull/questions.yaml:7: question 'pick-one' has no prompt",
+    ),
+    Case(
+        "choice with two correct options",
+        _replace(
+            "modules/01-pull/questions.yaml",
+            "    - text: The sun",
+            "    - text: The sun\n      correct: true",
+        ),
+        "bundle/modules/01-pull/questions.yaml:7: choice question 'pick-one' needs two or more options",
+    ),
+    Case(
+        "unknown depth in the concept index",
+        _replace("modules/01-pull/module.md", "| DEVELOPED |", "| DEEP |"),
+        "bundle/modules/01-pull/module.md:10: unknown depth 'DEEP'",
+    ),
+    Case(
+        "concept index without a Lesson column",
+        _replace(
+            "modules/01-pull/module.md", "| Concept | Depth | Lesson | Notes |", "| Concept | Depth | Notes |"
+        ),
+        "bundle/modules/01-pull/module.md:8: the concept-index header needs columns concept, depth, lesson",
+    ),
+    Case(
+        "index row with more cells than the header",
+        _replace("modules/01-pull/module.md", "across the Earth. |", "across the Earth. | spare |"),
+        "bundle/modules/01-pull/module.md:10: this row has 5 cells but the header has 4 columns",
+    ),
+    Case(
+        "index row names an unknown lesson",
+        _replace("modules/01-pull/module.md", "| bulges |", "| currents |"),
+        "bundle/modules/01-pull/module.md:10: unknown lesson 'currents' in module 'pull'",
+    ),
+    Case(
+        "check names an unknown question",
+        _replace(LESSON_FILE, "{{check: why-two}}", "{{check: why-three}}"),
+        "bundle/modules/01-pull/01-bulges.md:11: check names unknown question 'why-three'",
+    ),
+    Case(
+        "check after blank lines at the top of the body",
+        _replace(LESSON_FILE, "---\n## The near side", "---\n\n\n## The near side\n\n{{check: nowhere}}"),
+        "bundle/modules/01-pull/01-bulges.md:11: check names unknown question 'nowhere'",
+    ),
+    Case(
+        "quiz names an unknown question",
+        _replace("quizzes/01-pull-check.md", "pick-one]", "pick-two]"),
+        "bundle/quizzes/01-pull-check.md:4: unknown question 'pick-two'",
+    ),
+    Case(
+        "duplicate question slug",
+        _replace("modules/01-pull/questions.yaml", "slug: pick-one", "slug: why-two"),
+        "bundle/modules/01-pull/questions.yaml:7: duplicate question slug 'why-two'",
+    ),
+    Case(
+        "lesson slug that is not a slug",
+        _replace(LESSON_FILE, "slug: bulges", "slug: Two Bulges"),
+        "bundle/modules/01-pull/01-bulges.md:2: lesson slug 'Two Bulges' is not a slug",
+    ),
     Case("missing course.md", _remove("course.md"), "bundle/course.md: a bundle needs a course.md"),
-    Case("module folder without module.md", _write("modules/02-empty/notes.md", "# nothing\n"),
-         "bundle/modules/02-empty/module.md: each module folder needs a module.md"),
-    Case("recall week without days", _write("recall/01-tide-week.md", "---\nslug: tide-week\n---\nJust words.\n"),
-         "bundle/recall/01-tide-week.md:4: no days found"),
-    Case("question names an unknown concept",
-         _replace("modules/01-pull/questions.yaml", "[tidal-force]", "[moon-phase]"),
-         "bundle/modules/01-pull/questions.yaml:1: question 'why-two': unknown concept 'moon-phase'"),
-    Case("published is not true or false", _replace("course.md", "summary:", "published: sometimes\nsummary:"),
-         "bundle/course.md:4: 'published' must be true or false"),
-    Case("negative order", _replace("modules/01-pull/module.md", "order: 1", "order: -3"),
-         "bundle/modules/01-pull/module.md:4: 'order' must be a whole number >= 0"),
-    Case("prompt that is a mapping", _replace("modules/01-pull/questions.yaml",
-                                              "  prompt: Why are there", "  prompt: {a: 1}\n  answer2: Why are there"),
-         "bundle/modules/01-pull/questions.yaml:1: unknown question key 'answer2'"),
-]  # fmt: skip
+    Case(
+        "module folder without module.md",
+        _write("modules/02-empty/notes.md", "# nothing\n"),
+        "bundle/modules/02-empty/module.md: each module folder needs a module.md",
+    ),
+    Case(
+        "recall week without days",
+        _write("recall/01-tide-week.md", "---\nslug: tide-week\n---\nJust words.\n"),
+        "bundle/recall/01-tide-week.md:4: no days found",
+    ),
+    Case(
+        "question names an unknown concept",
+        _replace("modules/01-pull/questions.yaml", "[tidal-force]", "[moon-phase]"),
+        "bundle/modules/01-pull/questions.yaml:1: question 'why-two': unknown concept 'moon-phase'",
+    ),
+    Case(
+        "published is not true or false",
+        _replace("course.md", "summary:", "published: sometimes\nsummary:"),
+        "bundle/course.md:4: 'published' must be true or false",
+    ),
+    Case(
+        "negative order",
+        _replace("modules/01-pull/module.md", "order: 1", "order: -3"),
+        "bundle/modules/01-pull/module.md:4: 'order' must be a whole number >= 0",
+    ),
+    Case(
+        "unknown question key",
+        _replace("modules/01-pull/questions.yaml", "  prompt: Why are there", "  promt: Why are there"),
+        "bundle/modules/01-pull/questions.yaml:1: unknown question key 'promt'",
+    ),
+    Case(
+        "prompt that is a mapping",
+        _replace(
+            "modules/01-pull/questions.yaml",
+            "  prompt: Which body raises the larger tides?",
+            "  prompt: {a: 1}",
+        ),
+        "bundle/modules/01-pull/questions.yaml:7: 'prompt' must be text",
+    ),
+]
 
 
 def test_the_corpus_is_large_enough() -> None:
