@@ -575,10 +575,20 @@ class _Writer:
 
     def _place(self, question: Question, module: str, source: Source) -> None:
         """Queue a generated question's reference for linking once sections exist."""
+        lessons = self._ordered_lessons()
+        per_module: dict[int, int] = {}
+        for lesson in lessons:
+            per_module[lesson.module_id] = per_module.get(lesson.module_id, 0) + 1
+        explainers = [
+            lesson
+            for lesson in lessons
+            if lesson.module.kind == Module.Kind.PART and per_module[lesson.module_id] == 1
+        ]
         candidates, kept = candidates_for(
             question.section_ref,
             module_lessons=self._module_lessons(module),
-            course_lessons=self._ordered_lessons(),
+            course_lessons=lessons,
+            explainers=explainers,
         )
         question.lesson = None
         self.unplaced.append((question, candidates, kept))

@@ -262,7 +262,13 @@ def _inline_questions(
 
 def read_module_doc(doc: Document, ledger: Ledger, *, default_slug: str, default_order: int) -> ModuleData:
     check_keys(doc, MODULE_KEYS)
-    module = parse_record(doc.body, path=doc.path, ledger=ledger, first_line=doc.body_line)
+    module = parse_record(
+        doc.body,
+        path=doc.path,
+        ledger=ledger,
+        first_line=doc.body_line,
+        table_lessons=not doc.has_front_matter,
+    )
     slug_line = doc.key_line("slug")
     module.slug = (
         _str(doc, "slug") or (make_slug(module.title) if not doc.has_front_matter else "") or default_slug

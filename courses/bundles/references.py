@@ -65,12 +65,17 @@ def _named(document: str, lessons: Sequence[LessonLike]) -> list[LessonLike]:
 
 
 def candidates_for(
-    raw: str, *, module_lessons: Sequence[LessonLike], course_lessons: Sequence[LessonLike]
+    raw: str,
+    *,
+    module_lessons: Sequence[LessonLike],
+    course_lessons: Sequence[LessonLike],
+    explainers: Sequence[LessonLike] = (),
 ) -> tuple[list[LessonLike], str]:
     """The lessons a reference may link into, in preference order, and the reference to keep if it links.
 
-    A generic document word ("explainer") means the plan's own module, when that module is
-    one document (a single lesson); anything else is matched by lesson slug or title.
+    A generic document word ("explainer") means the plan's own module when that module is
+    one document (a single lesson), else the course's one explainer (a module that is a
+    single lesson), else nothing; any other name is matched by lesson slug or title.
     """
     head, _, rest = raw.strip().partition(" ")
     exact = [lesson for lesson in course_lessons if lesson.slug == head]
@@ -82,7 +87,10 @@ def candidates_for(
         seen = {id(lesson) for lesson in module_lessons}
         return [*module_lessons, *(lesson for lesson in course_lessons if id(lesson) not in seen)], raw
     if split.document.lower() in DOCUMENT_WORDS:
-        return (list(module_lessons) if len(module_lessons) == 1 else []), split.sections
+        for pool in (module_lessons, explainers):
+            if len(pool) == 1:
+                return list(pool), split.sections
+        return [], split.sections
     return _named(split.document, course_lessons), split.sections
 
 

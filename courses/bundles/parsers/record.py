@@ -76,15 +76,38 @@ def _section_name(line: str) -> tuple[int, str] | None:
     return None
 
 
-def parse_record(text: str, *, path: str, ledger: Ledger, first_line: int = 1) -> ModuleData:
-    """A ModuleData whose slug may be empty (the caller picks one); lessons come from the summaries."""
+def parse_record(
+    text: str, *, path: str, ledger: Ledger, first_line: int = 1, table_lessons: bool = False
+) -> ModuleData:
+    """A ModuleData whose slug may be empty (the caller picks one); lessons come from the summaries.
+
+    With table_lessons (a record document on its own, not a bundle's module.md), a lesson the
+    concept index names but no summary describes is created too, unbuilt, titled from its slug.
+    """
     state = _State(module=ModuleData(slug="", title="", source=Source(path, first_line)), ledger=ledger)
     for offset, raw in enumerate(text.split("\n")):
         if raw.strip():
             _line(state, raw, first_line + offset, path)
     state.module.record_md = "\n".join(state.record).strip()
     state.module.lessons = _summary_lessons(state.summaries, state.module.index, path=path)
+    if table_lessons:
+        state.module.lessons += _table_lessons(state.module)
     return state.module
+
+
+def _table_lessons(module: ModuleData) -> list[LessonData]:
+    known = {lesson.slug for lesson in module.lessons}
+    lessons: list[LessonData] = []
+    for entry in module.index:
+        if entry.lesson in known:
+            continue
+        known.add(entry.lesson)
+        title = entry.lesson.replace("-", " ").replace("_", " ").capitalize()
+        order = len(module.lessons) + len(lessons) + 1
+        lessons.append(
+            LessonData(slug=entry.lesson, title=title, order=order, record_only=True, source=entry.source)
+        )
+    return lessons
 
 
 def _line(state: _State, raw: str, lineno: int, path: str) -> None:
