@@ -32,7 +32,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Literal blocks keep multi-line Markdown readable and diffable.
+    # Literal blocks keep multi-line Markdown readable and diffable; CR never reaches the file.
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -47,6 +48,11 @@ def _yaml(data: Any) -> str:
 def _document(meta: dict[str, Any], body: str) -> str:
     text = f"---\n{_yaml(meta)}---\n"
     return text + (f"{body.strip()}\n" if body.strip() else "")
+
+
+def _write(path: Path, text: str) -> None:
+    """UTF-8 with LF line ends whatever the database holds (an admin textarea sends CRLF)."""
+    path.write_bytes(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
 
 
 def _compact(meta: dict[str, Any], *, keep: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -105,12 +111,12 @@ def export_course(course: Course, dest: Path) -> None:
         },
         keep=("order", "published"),
     )
-    (dest / "course.md").write_text(_document(meta, course.description_md), encoding="utf-8")
+    _write((dest / "course.md"), _document(meta, course.description_md))
 
     concepts = list(Concept.objects.filter(course=course).order_by("slug"))
     if concepts:
         items = [_compact({"slug": c.slug, "name": c.name, "description": c.description}) for c in concepts]
-        (dest / "concepts.yaml").write_text(_yaml(items), encoding="utf-8")
+        _write((dest / "concepts.yaml"), _yaml(items))
     name_counts: dict[str, int] = {}
     for concept in concepts:
         name_counts[concept.name] = name_counts.get(concept.name, 0) + 1
@@ -140,10 +146,10 @@ def export_course(course: Course, dest: Path) -> None:
             if q.lesson is not None and q.lesson.module_id == module.pk and q.pk not in inline
         ]
         if own:
-            (folder / "questions.yaml").write_text(_yaml([_question(q) for q in own]), encoding="utf-8")
+            _write((folder / "questions.yaml"), _yaml([_question(q) for q in own]))
     loose = [q for q in questions if q.lesson is None and q.pk not in inline]
     if loose:
-        (dest / "questions.yaml").write_text(_yaml([_question(q) for q in loose]), encoding="utf-8")
+        _write((dest / "questions.yaml"), _yaml([_question(q) for q in loose]))
 
     quizzes = list(
         Quiz.objects.filter(course=course)
@@ -192,7 +198,7 @@ def _write_module(
             rows.append(f"| {' | '.join(cells)} |")
         body = "\n".join(rows) + "\n\n"
     body += module.record_md
-    (folder / "module.md").write_text(_document(meta, body), encoding="utf-8")
+    _write((folder / "module.md"), _document(meta, body))
 
     for position, lesson in enumerate(lessons, start=1):
         lesson_meta = _compact(
@@ -216,7 +222,7 @@ def _write_module(
             keep=("order",),
         )
         path = folder / names.get(("lesson", folder.name, lesson.slug), f"{position:02d}-{lesson.slug}.md")
-        path.write_text(_document(lesson_meta, lesson.body_md), encoding="utf-8")
+        _write(path, _document(lesson_meta, lesson.body_md))
 
 
 def _question(question: Question) -> dict[str, Any]:
@@ -254,7 +260,7 @@ def _write_quiz(quiz: Quiz, path: Path) -> None:
     )
     if quiz.lesson and not quiz.module:
         meta["module"] = quiz.lesson.module.slug
-    path.write_text(_document(meta, quiz.intro_md), encoding="utf-8")
+    _write(path, _document(meta, quiz.intro_md))
 
 
 def _inline_recall_questions(plans: list[RecallPlan], questions: list[Question]) -> set[int]:
@@ -344,7 +350,7 @@ def _write_plan(plan: RecallPlan, path: Path, inline: set[int]) -> None:
         },
         keep=("order",),
     )
-    path.write_text(_document(meta, "\n".join(lines)), encoding="utf-8")
+    _write(path, _document(meta, "\n".join(lines)))
 
 
 def _bullet(question: Question, inline: set[int]) -> str:

@@ -68,6 +68,7 @@ class _Week:
     plan: RecallPlanData
     ledger: Ledger
     refs_style: bool
+    canonical: bool = False
     intro: list[str] = field(default_factory=list)
     day: RecallDayData | None = None
     prompts: list[_Prompt] = field(default_factory=list)
@@ -79,7 +80,8 @@ def parse_recall(
     """A week of daily recall. In a canonical file (front matter) every `##` heading opens a day."""
     lines = text.split("\n")
     ending = sum(1 for line in lines if bullet(line) is not None and TRAILING_PAREN_RE.search(line))
-    week = _Week(RecallPlanData(slug="", title="", source=Source(path, first_line)), ledger, ending > 0)
+    plan = RecallPlanData(slug="", title="", source=Source(path, first_line))
+    week = _Week(plan, ledger, ending > 0, canonical)
     for offset, raw in enumerate(lines):
         if raw.strip():
             _line(week, raw, first_line + offset, path, canonical)
@@ -102,17 +104,13 @@ def _line(week: _Week, raw: str, lineno: int, path: str, canonical: bool) -> Non
 
 
 def _preamble(week: _Week, raw: str) -> None:
-    found = heading(raw)
-    if not week.plan.title and not week.intro and (found or not canonical_intro(raw)):
-        week.plan.title = LEADING_NUMBER_RE.sub("", unbold(found[1] if found else raw.strip()))
+    # A title is a heading or a flattened "Title¶" line before anything else; a file with
+    # front matter takes its title from there, so every line before a day is intro.
+    found = None if week.canonical else heading(raw)
+    if found and not week.plan.title and not week.intro:
+        week.plan.title = LEADING_NUMBER_RE.sub("", unbold(found[1]))
     else:
         week.intro.append(raw.rstrip())
-
-
-def canonical_intro(raw: str) -> bool:
-    """A first line that reads as a paragraph, not a title (long, or ends in sentence punctuation)."""
-    text = raw.strip()
-    return len(text) > 100 or text.endswith((".", ":"))
 
 
 def _prompt_line(week: _Week, raw: str, lineno: int) -> None:
