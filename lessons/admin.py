@@ -54,7 +54,15 @@ class LessonAdmin(admin.ModelAdmin):
             "Lesson record",
             {
                 "classes": ["collapse"],
-                "fields": ["mental_models_md", "analogies_md", "how_taught_md", "not_covered_md", "notebook"],
+                "fields": [
+                    "concepts_taught_md",
+                    "mental_models_md",
+                    "analogies_md",
+                    "how_taught_md",
+                    "not_covered_md",
+                    "notebook",
+                    "notebook_about",
+                ],
             },
         ),
     ]
