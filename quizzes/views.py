@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -71,6 +73,10 @@ class QuizRow:
     token: str
 
 
+def _literal(text: str, _match: re.Match[str]) -> str:
+    return text
+
+
 @dataclass(frozen=True)
 class DayRow:
     day: RecallDay
@@ -81,8 +87,15 @@ class DayRow:
 
     @property
     def unlock(self) -> str:
-        """The unlock note as "after …", whether or not the author wrote the "after"."""
+        """The unlock note in plain words, as "after …" whether or not the author wrote the
+        "after": the slugs of the day's lessons become their titles, anything else (a slug
+        that names no lesson, "chapters 1-2") stays as written."""
         note = self.day.unlock_note.strip()
+        # Longest first, so "intro" never eats the start of "intro-to-pages".
+        for lesson in sorted(self.lessons, key=lambda lesson: -len(lesson.slug)):
+            slug_re = rf"(?<![\w-]){re.escape(lesson.slug)}(?![\w-])"
+            # A function, not a replacement string: a title may hold backslashes.
+            note = re.sub(slug_re, functools.partial(_literal, lesson.title), note)
         if note and not note.lower().startswith("after"):
             return f"after {note}"
         return note
