@@ -271,43 +271,62 @@ def answered_question_ids(learner_id: int, question_ids: Iterable[int]) -> set[i
     )
 
 
-def places_to_answer(module: Module, missing: list[Question]) -> list[Place]:
-    """Where the missing checks are asked: lessons that embed them, quizzes and recall weeks
-    that list them; a check asked nowhere points to the section that teaches it."""
-    lessons = list(module.lessons.all())
+@dataclass(frozen=True)
+class AskedIn:
+    """Where questions are asked outside lesson bodies: quizzes and recall weeks (two queries)."""
+
+    quizzes: dict[int, Any]
+    plans: dict[int, Any]
+
+    @classmethod
+    def load(cls, question_ids: Iterable[int]) -> AskedIn:
+        ids = list(question_ids)
+        quizzes: dict[int, Any] = {}
+        items = QuizItem.objects.filter(question_id__in=ids).select_related("quiz__course")
+        for item in items.order_by("quiz__title", "quiz_id"):
+            quizzes.setdefault(item.question_id, item.quiz)
+        plans: dict[int, Any] = {}
+        prompts = RecallPrompt.objects.filter(question_id__in=ids).select_related("day__plan__course")
+        for prompt in prompts.order_by("day__plan__order", "day__plan_id"):
+            plans.setdefault(prompt.question_id, prompt.day.plan)
+        return cls(quizzes=quizzes, plans=plans)
+
+
+def check_places(module: Module, questions: list[Question], asked: AskedIn) -> dict[int, tuple[str, str]]:
+    """Question id → where the learner answers it: the lesson that embeds it, else a quiz,
+    else a recall week. A question asked nowhere is not one of the module's checks."""
     embedded: dict[str, Lesson] = {}
-    for lesson in lessons:
+    for lesson in module.lessons.all():
         for slug in lesson.check_slugs():
             embedded.setdefault(slug, lesson)
-    ids = [question.pk for question in missing]
-    in_quiz: dict[int, Any] = {}
-    items = QuizItem.objects.filter(question_id__in=ids).select_related("quiz__course")
-    for item in items.order_by("quiz__title"):
-        in_quiz.setdefault(item.question_id, item.quiz)
-    in_plan: dict[int, Any] = {}
-    for prompt in RecallPrompt.objects.filter(question_id__in=ids).select_related("day__plan__course"):
-        in_plan.setdefault(prompt.question_id, prompt.day.plan)
-    counts: Counter[tuple[str, str]] = Counter()
-    for question in missing:
+    places: dict[int, tuple[str, str]] = {}
+    for question in questions:
         host = embedded.get(question.slug)
         if host is not None:
-            counts[(f"the checks in “{host.title}”", host.get_absolute_url())] += 1
-        elif question.pk in in_quiz:
-            quiz = in_quiz[question.pk]
-            counts[(f"the quiz “{quiz.title}”", quiz.get_absolute_url())] += 1
-        elif question.pk in in_plan:
-            plan = in_plan[question.pk]
-            counts[(f"the recall week “{plan.title}”", plan.get_absolute_url())] += 1
-        else:
-            counts[("your Review (after reading the section)", question.section_url())] += 1
-    return [Place(label=label, url=url, missing=n) for (label, url), n in counts.items()]
+            places[question.pk] = (f"the checks in “{host.title}”", host.get_absolute_url())
+        elif question.pk in asked.quizzes:
+            quiz = asked.quizzes[question.pk]
+            places[question.pk] = (f"the quiz “{quiz.title}”", quiz.get_absolute_url())
+        elif question.pk in asked.plans:
+            plan = asked.plans[question.pk]
+            places[question.pk] = (f"the recall week “{plan.title}”", plan.get_absolute_url())
+    return places
 
 
-def sheet_lock(*, sheet: ModuleSheet, answered: set[int]) -> SheetLock:
-    """Whether a learner who answered `answered` (question ids) may read this module's sheet."""
+def sheet_lock(*, sheet: ModuleSheet, answered: set[int], asked: AskedIn | None) -> SheetLock:
+    """Whether a learner who answered `answered` (question ids) may read this module's sheet:
+    once each of the module's checks (its facts asked in a lesson, a quiz or a recall week)
+    has been answered once. `asked` may be None only when every fact is answered."""
     questions = [fact.question for fact in sheet.facts]
-    done = sum(1 for question in questions if question.pk in answered)
-    if done >= len(questions):
-        return SheetLock(total=len(questions), answered=done)
-    missing = [question for question in questions if question.pk not in answered]
-    return SheetLock(total=len(questions), answered=done, places=places_to_answer(sheet.module, missing))
+    if all(question.pk in answered for question in questions):
+        return SheetLock(total=len(questions), answered=len(questions))
+    assert asked is not None
+    places = check_places(sheet.module, questions, asked)
+    checks = [question for question in questions if question.pk in places]
+    done = sum(1 for question in checks if question.pk in answered)
+    counts = Counter(places[question.pk] for question in checks if question.pk not in answered)
+    return SheetLock(
+        total=len(checks),
+        answered=done,
+        places=[Place(label=label, url=url, missing=n) for (label, url), n in counts.items()],
+    )

@@ -24,4 +24,9 @@ urlpatterns = [
     path(
         "courses/<slug:course_slug>/cheat-sheet/", cheat_sheet.course_cheat_sheet, name="course_cheat_sheet"
     ),
+    path(
+        "courses/<slug:course_slug>/cheat-sheet/print.css",
+        cheat_sheet.print_css,
+        name="cheat_sheet_print_css",
+    ),
 ]

@@ -7,14 +7,16 @@ from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from courses.access import course_visible_q
 from courses.models import Course
 from mastery.access import get_cheat_sheet_course_for_user, get_cheat_sheet_module_for_user, is_instructor
 from mastery.cheatsheet import (
     OPEN_LOCK,
+    AskedIn,
     ModuleSheet,
     SheetLock,
     answered_question_ids,
@@ -38,11 +40,34 @@ def locks_for(request: HttpRequest, course: Course, sheets: list[ModuleSheet]) -
         return [LockedSheet(sheet, OPEN_LOCK) for sheet in sheets]
     ids = [fact.question.pk for sheet in sheets for fact in sheet.facts]
     answered = answered_question_ids(cast(User, request.user).pk, ids)
-    locks = [LockedSheet(sheet, sheet_lock(sheet=sheet, answered=answered)) for sheet in sheets]
+    # Where the facts are asked (which of them are checks), once for every module of the page.
+    unanswered = [pk for pk in ids if pk not in answered]
+    asked = AskedIn.load(ids) if unanswered else None
+    locks = [LockedSheet(sheet, sheet_lock(sheet=sheet, answered=answered, asked=asked)) for sheet in sheets]
     # The group query only for a reader something is locked for.
     if any(not entry.lock.is_open for entry in locks) and is_instructor(request.user):
         return [LockedSheet(sheet, OPEN_LOCK) for sheet in sheets]
     return locks
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal holding text as it is: anything but plain characters is escaped."""
+    safe = " -_.,:;()&!?+"
+    return '"' + "".join(c if c.isalnum() or c in safe else f"\\{ord(c):x} " for c in text) + '"'
+
+
+@require_GET
+def print_css(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """The @page rule that prints the course's name at the head of every page of its sheets.
+
+    A stylesheet of its own because the content security policy allows no inline style.
+    """
+    course = Course.objects.filter(course_visible_q(request.user), slug=course_slug).first()
+    if course is None:
+        raise Http404("No such course.")
+    label = css_string(f"{course.title} · night-before cheat sheet")
+    css = f"@page {{ @top-left {{ content: {label}; font: 8pt sans-serif; color: #444; }} }}\n"
+    return HttpResponse(css, content_type="text/css; charset=utf-8")
 
 
 @require_GET

@@ -78,7 +78,7 @@ def test_student_before_answering_sees_what_to_do_and_no_answer(
     assert response.status_code == 200
     html = response.content.decode()
     assert SECRET not in html
-    assert "Locked" in html and "answered each of its 3 key facts once" in html
+    assert "Locked" in html and "answered each of its 3 checks once" in html
     assert "You have answered 0; 3 to go." in html
     lesson = module.lessons.get()
     quiz = Quiz.objects.get()
@@ -156,7 +156,7 @@ def test_course_sheet_locks_module_by_module(student: User, student_client: Clie
 
     assert "EASY-FACT" in html
     assert SECRET not in html
-    assert "so it opens once you have answered each of its 3 key facts once" in html
+    assert "so it opens once you have answered each of its 3 checks once" in html
 
 
 def test_locked_queries_are_bounded(
@@ -166,3 +166,16 @@ def test_locked_queries_are_bounded(
     # the instructor check, quizzes
     with django_assert_num_queries(11):
         student_client.get(url(module))
+
+
+def test_a_fact_asked_nowhere_is_not_a_check(student: User, student_client: Client, module: Module) -> None:
+    """Only Review could ask it, and Review asks only what was answered before: it cannot count."""
+    lesson = module.lessons.get()
+    stray = QuestionFactory(course=module.course, slug="stray", lesson=lesson, answer_md=f"{SECRET} stray")
+    question_render(question=stray)
+    for question in Question.objects.exclude(slug="stray"):
+        AttemptFactory(learner=student, question=question)
+
+    html = student_client.get(url(module)).content.decode()
+
+    assert "Locked" not in html and html.count(SECRET) == 4

@@ -184,8 +184,9 @@ def test_links_the_readiness_quiz_and_is_printable(student_client: Client, mast_
     assert f'href="{quiz.get_absolute_url()}"' in html and "Readiness quiz: Transformers readiness" in html
     assert "css/mastery.css" in html
     assert 'class="no-print actions"' in html
-    # The course's name stays on every printed page.
-    assert '<p class="print-running" aria-hidden="true">Deep nets · Transformers' in html
+    # The course's name stays on every printed page (a print stylesheet of the course's own).
+    print_css = reverse("mastery:cheat_sheet_print_css", args=[mast_module.course.slug])
+    assert f'<link rel="stylesheet" media="print" href="{print_css}">' in html
 
 
 def test_a_quiz_that_names_no_module_is_linked_through_its_questions(student_client: Client) -> None:
@@ -211,7 +212,6 @@ def test_print_stylesheet_has_margins_page_numbers_and_keeps_facts_whole() -> No
     assert "margin:" in page and "counter(page)" in page and "counter(pages)" in page
     assert ".site-header" in print_rules and ".no-print" in print_rules
     assert "break-inside: avoid" in print_rules
-    assert ".print-running { display: block" in print_rules
 
 
 def test_empty_module(student_client: Client) -> None:
@@ -288,3 +288,20 @@ def test_course_sheet_query_count_does_not_grow(
         response = student_client.get(reverse("mastery:course_cheat_sheet", args=[course.slug]))
 
     assert response.content.decode().count('class="fact"') == modules * 3 * 2
+
+
+def test_print_stylesheet_names_the_course_escaped(client: Client) -> None:
+    course = CourseFactory(title='Quotes "and" \\ back; slashes}')
+    response = client.get(reverse("mastery:cheat_sheet_print_css", args=[course.slug]))
+
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/css")
+    css = response.content.decode()
+    assert css.startswith('@page { @top-left { content: "Quotes \\22 and\\22  \\5c  back; slashes\\7d ')
+    assert css.count("{") == css.count("}") == 2
+
+
+def test_print_stylesheet_of_a_draft_is_hidden(client: Client, instructor_client: Client) -> None:
+    draft = CourseFactory(is_published=False)
+    target = reverse("mastery:cheat_sheet_print_css", args=[draft.slug])
+    assert client.get(target).status_code == 404
+    assert instructor_client.get(target).status_code == 200
