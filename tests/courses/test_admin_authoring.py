@@ -171,3 +171,19 @@ def test_new_rows_of_every_ordered_inline_get_distinct_orders(instructor_client:
         assert response.status_code == 302, (url_name, response.content.decode()[:3000])
         orders = list(model.objects.filter(**lookup).values_list("order", flat=True))
         assert len(orders) >= 2 and len(set(orders)) == len(orders), (url_name, orders)
+
+
+def test_the_course_form_sets_when_cheat_sheets_open(instructor_client: Client) -> None:
+    from courses.models import Course
+
+    course = factories.CourseFactory()
+    change = reverse("admin:courses_course_change", args=[course.pk])
+    page = instructor_client.get(change)
+    assert 'name="cheat_sheet_access"' in page.content.decode()
+    data = admin_form_data(page)
+    assert data["cheat_sheet_access"] == Course.CheatSheetAccess.AFTER_CHECKS
+    data["cheat_sheet_access"] = Course.CheatSheetAccess.OPEN
+
+    assert instructor_client.post(change, data).status_code == 302
+    course.refresh_from_db()
+    assert course.cheat_sheet_access == Course.CheatSheetAccess.OPEN
