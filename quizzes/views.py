@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -77,6 +78,16 @@ def _literal(text: str, _match: re.Match[str]) -> str:
     return text
 
 
+# "chapter 3", "chapters 1-2", "Ch. 4" in an unlock note.
+CHAPTER_RE = re.compile(r"\b(?:chapters?|ch\.?)\s*(\d+)(?:\s*[-\u2013]\s*\d+)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NotePart:
+    text: str
+    url: str = ""
+
+
 @dataclass(frozen=True)
 class DayRow:
     day: RecallDay
@@ -99,6 +110,33 @@ class DayRow:
         if note and not note.lower().startswith("after"):
             return f"after {note}"
         return note
+
+    @property
+    def unlock_parts(self) -> list[NotePart]:
+        """The unlock note in plain words, "chapter 3" linked to that chapter of the lesson the
+        day's prompts point into when that lesson has one; as written otherwise."""
+        note = self.unlock
+        lessons = Counter(row.question.lesson for row in self.prompts if row.question.lesson is not None)
+        if not lessons or not note:
+            return [NotePart(note)] if note else []
+        lesson = lessons.most_common(1)[0][0]
+        chapters = {
+            item["number"]: item["anchor"]
+            for item in lesson.toc
+            if item.get("number") and "." not in item["number"]
+        }
+        parts, position = [], 0
+        for match in CHAPTER_RE.finditer(note):
+            anchor = chapters.get(match.group(1))
+            if anchor is None:
+                continue
+            parts.append(NotePart(note[position : match.start()]))
+            parts.append(
+                NotePart(f"{match.group(0)} of {lesson.title}", f"{lesson.get_absolute_url()}#{anchor}")
+            )
+            position = match.end()
+        parts.append(NotePart(note[position:]))
+        return [part for part in parts if part.text]
 
 
 @dataclass(frozen=True)

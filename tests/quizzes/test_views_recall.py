@@ -314,3 +314,25 @@ def test_unlock_notes_name_lessons_by_title(client: Client, plan: RecallPlan) ->
     # Titles, not slugs; a slug that names no lesson of the day stays as written.
     assert "After Where it starts + Pages, first look + Supervised fine-tuning + missing-slug" in html
     assert "After chapter 3" in html
+
+
+def test_unlock_note_chapters_link_into_the_lesson_the_prompts_point_to(
+    client: Client, plan: RecallPlan
+) -> None:
+    from lessons.services import lesson_render_sections
+
+    lesson = Lesson.objects.get(slug="sft")
+    lesson.body_md = "## Data\n\nText.\n\n## Recipes\n\nText.\n\n## Costs\n\nText.\n"
+    lesson.save()
+    lesson_render_sections(lesson=lesson)
+    plan.days.filter(name="Monday").update(unlock_note="after ELI5 + chapters 1-2")
+    plan.days.filter(name="Tuesday").update(unlock_note="after chapter 9")
+
+    html = client.get(plan.get_absolute_url()).content.decode()
+
+    assert (
+        'After ELI5 + <a href="/courses/llm/modules/m1/sft/#s1">chapters 1-2 of Supervised fine-tuning</a>'
+        in html
+    )
+    # The lesson has no ninth chapter: as written, no link.
+    assert '<span class="unlock-note">After chapter 9</span>' in html
