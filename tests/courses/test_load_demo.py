@@ -50,6 +50,7 @@ def test_a_second_run_keeps_admin_edits(settings: Settings) -> None:
     output = load()
 
     assert "already loaded; left as it is (make demo-reset reloads it)" in output
+    assert "demo student: student exists, left as it is" in output
     assert Lesson.objects.get(pk=lesson.pk).title == "Renamed in the admin"
     assert User.objects.get(username="student").check_password("changed-by-the-instructor")
 

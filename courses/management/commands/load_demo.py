@@ -47,5 +47,8 @@ class Command(BaseCommand):
         if not settings.DEBUG and not options["allow_production"]:
             self.stdout.write("DEBUG is off: demo accounts not created (use --allow-production).")
             return
-        for account in demo_accounts_ensure(reset=reset):
-            self.stdout.write(f"demo {account.role}: {account.username} / {account.password}")
+        for account, fresh in demo_accounts_ensure(reset=reset):
+            if fresh:
+                self.stdout.write(f"demo {account.role}: {account.username} / {account.password}")
+            else:
+                self.stdout.write(f"demo {account.role}: {account.username} exists, left as it is")
