@@ -8,7 +8,8 @@ chapter whose text shares the most distinctive words with it (Okapi BM25 over th
 chapters); docs/cheat-sheets.md gives the measured placement against a baseline.
 
 Answers stay earned: unless the course opens its sheets at once, a learner sees a
-module's sheet after answering each of its key facts once (instructors always see it).
+module's sheet after answering each of its checks once, the facts it asks in a lesson, a
+quiz or a recall week (instructors always see it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from courses.models import Course, Module
 from lessons.models import Lesson
+from mastery.models import Attempt
 from quizzes.models import Question, QuizItem, RecallPrompt
 
 # --- placing a fact by its words ------------------------------------------------------
@@ -259,8 +261,6 @@ def sheet_opens_at_once(course: Course) -> bool:
 
 def answered_question_ids(learner_id: int, question_ids: Iterable[int]) -> set[int]:
     """The questions among these that the learner has answered at least once (one query)."""
-    from mastery.models import Attempt
-
     ids = list(question_ids)
     if not ids:
         return set()
