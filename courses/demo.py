@@ -42,15 +42,22 @@ def instructors_group_ensure() -> Group:
 
 
 @transaction.atomic
-def demo_accounts_ensure() -> list[DemoAccount]:
-    """Create (or reset) the demo instructor and student, each with a Profile.
+def demo_accounts_ensure(*, reset: bool = False) -> list[tuple[DemoAccount, bool]]:
+    """Create the demo instructor and student when absent, each with a Profile.
 
-    Instructors are staff in the Instructors group.
+    Instructors are staff in the Instructors group. An account that exists is left as an
+    admin may have edited it (password, staff flag, groups) unless `reset` is given.
+    Returns each account with whether it now has the published password.
     """
     group = instructors_group_ensure()
     user_model = get_user_model()
+    result: list[tuple[DemoAccount, bool]] = []
     for account in DEMO_ACCOUNTS:
-        user, _ = user_model.objects.get_or_create(username=account.username)
+        user, created = user_model.objects.get_or_create(username=account.username)
+        result.append((account, created or reset))
+        if not (created or reset):
+            profile_for(user)
+            continue
         user.email = f"{account.username}@studyhall.invalid"
         user.is_staff = account.role == "instructor"
         user.set_password(account.password)
@@ -59,4 +66,4 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             user.groups.add(group)
         # The dashboard, review queue and digests all read the learner's day from the profile.
         profile_for(user)
-    return list(DEMO_ACCOUNTS)
+    return result
