@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,7 +24,10 @@ class ForecastPoint:
 
 
 def retention_forecast(
-    cards: Sequence[ReviewCard], now: datetime, days: int = FORECAST_DAYS
+    cards: Sequence[ReviewCard],
+    now: datetime,
+    days: int = FORECAST_DAYS,
+    models: Mapping[int, scheduling.MemoryModel] | None = None,
 ) -> list[ForecastPoint]:
     """Expected remembered questions for each of the next `days` days if the learner stops reviewing.
 
@@ -33,7 +36,7 @@ def retention_forecast(
     reviewed = [rc for rc in cards if rc.last_review is not None and rc.stability]
     if not reviewed:
         return []
-    rows = scheduling.forecast(reviewed, [now + timedelta(days=day) for day in range(days + 1)])
+    rows = scheduling.forecast(reviewed, [now + timedelta(days=day) for day in range(days + 1)], models)
     return [
         ForecastPoint(day=day, expected=sum(values), mean=sum(values) / len(values))
         for day, values in enumerate(rows)

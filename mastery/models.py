@@ -4,12 +4,13 @@ from datetime import datetime, tzinfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from accounts.days import day_end, local_date
 from courses.access import course_visible_q
-from courses.models import Concept
+from courses.models import Concept, Course
 from lessons.models import Lesson
 from quizzes.models import Option, Question, RecallPlan
 
@@ -116,6 +117,20 @@ class ReviewCardQuerySet(models.QuerySet["ReviewCard"]):
 class ReviewCard(models.Model):
     """FSRS state of one question for one learner (fields mirror fsrs.Card)."""
 
+    # What reading a card's memory needs: load these with .only(*MEMORY_FIELDS) so that
+    # no field is fetched lazily, one query per card.
+    MEMORY_FIELDS = (
+        "question_id",
+        "state",
+        "step",
+        "stability",
+        "difficulty",
+        "due",
+        "last_review",
+        "last_grade",
+        "lapses",
+    )
+
     class State(models.IntegerChoices):
         LEARNING = 1, "Learning"
         REVIEW = 2, "Review"
@@ -131,6 +146,9 @@ class ReviewCard(models.Model):
     difficulty = models.FloatField(null=True, blank=True)
     due = models.DateTimeField(default=timezone.now)
     last_review = models.DateTimeField(null=True, blank=True)
+    last_grade = models.PositiveSmallIntegerField(
+        choices=Grade.choices, null=True, blank=True, help_text="The grade FSRS saw at the last review."
+    )
     reps = models.PositiveIntegerField(default=0)
     lapses = models.PositiveIntegerField(default=0)
 
@@ -149,6 +167,43 @@ class ReviewCard(models.Model):
         return f"{self.learner} / {self.question} due {self.due:%Y-%m-%d}"
 
 
+class CourseMemory(models.Model):
+    """How a course schedules reviews: its desired retention and its fitted FSRS-6 parameters.
+
+    No row, or no parameters yet, means the FSRS-6 defaults (mastery.scheduling).
+    """
+
+    RETENTION_MIN = 0.70
+    RETENTION_MAX = 0.97
+
+    course = models.OneToOneField(Course, on_delete=models.CASCADE, primary_key=True, related_name="memory")
+    desired_retention = models.FloatField(
+        default=0.9,
+        validators=[MinValueValidator(RETENTION_MIN), MaxValueValidator(RETENTION_MAX)],
+        help_text="The recall probability reviews are scheduled at, 0.70 to 0.97 (higher: more reviews).",
+    )
+    parameters = models.JSONField(
+        default=list, blank=True, help_text="Fitted FSRS-6 parameters (21 numbers); empty means the defaults."
+    )
+    same_day = models.JSONField(
+        default=dict, blank=True, help_text="Fitted recall within a day of a review, by that review's grade."
+    )
+    fitted_reviews = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "course memory model"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(desired_retention__gte=0.70, desired_retention__lte=0.97),
+                name="course_memory_retention_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"memory model of {self.course}"
+
+
 class ConceptMastery(models.Model):
     """A learner's level on one concept, with the evidence that put it there."""
 
@@ -160,6 +215,16 @@ class ConceptMastery(models.Model):
         blank=True,
         help_text="Mean FSRS recall probability of the concept's reviewed questions, now.",
     )
+    probability = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Estimated chance of a right answer on the concept, at the last recompute.",
+    )
+    knowledge = models.FloatField(
+        null=True, blank=True, help_text="Share of answers right while the memory is fresh."
+    )
+    stability = models.FloatField(null=True, blank=True, help_text="Concept memory stability, in days.")
+    memory_at = models.DateTimeField(null=True, blank=True, help_text="The last attempt that counted.")
     evidence = models.JSONField(default=list, blank=True)
     explanation = models.CharField(max_length=500, blank=True)
     next_step = models.CharField(max_length=500, blank=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -19,8 +20,11 @@ from accounts.days import day_start, local_date
 from accounts.services import profile_for
 from lessons.models import Lesson
 from mastery import scheduling
+from mastery.levels import probability_at
 from mastery.models import (
     Attempt,
+    ConceptMastery,
+    CourseMemory,
     DigestLog,
     Grade,
     LessonRead,
@@ -109,7 +113,8 @@ def attempt_record(
         if mode != Mode.CRAM:
             # Row lock: two different attempts on the same card must review it one after the other.
             card, _ = ReviewCard.objects.select_for_update().get_or_create(learner=learner, question=question)
-            scheduling.review(card, rating, now)
+            model = scheduling.course_models([question.course_id])[question.course_id]
+            scheduling.review(card, rating, now, model)
             card.save()
         concept_ids = sorted(concept.pk for concept in question.concepts.all())
         learner_id = learner.pk
@@ -253,14 +258,79 @@ def _attempt_validate(
     return grade != Grade.AGAIN, Grade(grade)
 
 
+def course_memory_fit(*, course_id: int, now: datetime | None = None) -> CourseMemory:
+    """Refit a course's FSRS-6 parameters from its review history (idempotent; defaults until enough reviews).
+
+    Each learner's attempts on a question are one card's history, graded as FSRS saw
+    them; cram attempts never touched a card and are left out. The desired retention an
+    instructor set is kept.
+    """
+    now = now or timezone.now()
+    histories: dict[tuple[int, int], list[tuple[datetime, int]]] = defaultdict(list)
+    rows = (
+        Attempt.objects.scheduling()
+        .filter(question__course_id=course_id)
+        .order_by("created_at", "id")
+        .values_list(
+            "learner_id", "question_id", "question__kind", "grade", "is_correct", "think_ms", "created_at"
+        )
+    )
+    for learner_id, question_id, kind, grade, is_correct, think_ms, created_at in rows:
+        if kind == Question.Kind.CHOICE and is_correct is not None:
+            seen = int(scheduling.grade_for_choice(is_correct, think_ms))
+        elif grade is not None:
+            seen = int(grade)
+        else:
+            continue
+        histories[(learner_id, question_id)].append((created_at, seen))
+    with transaction.atomic():
+        memory, _ = CourseMemory.objects.select_for_update().get_or_create(course_id=course_id)
+        result = scheduling.fit(histories.values(), memory.desired_retention)
+        memory.fitted_reviews = result.reviews
+        if result.fitted:
+            memory.parameters = list(result.model.parameters)
+            memory.same_day = dict(result.model.same_day)
+            memory.fitted_at = now
+        memory.save()
+    return memory
+
+
+def course_memory_fit_all() -> int:
+    """Refit every course that has attempts (run nightly); returns how many were looked at."""
+    ids = list(Attempt.objects.order_by().values_list("question__course_id", flat=True).distinct())
+    for course_id in sorted(ids):
+        course_memory_fit(course_id=course_id)
+    return len(ids)
+
+
 def review_queue(*, learner: User, now: datetime, tz: tzinfo, limit: int) -> list[ReviewCard]:
-    """The learner's due cards, most overdue first, with what a check needs to render (two queries)."""
-    return list(
-        ReviewCard.objects.due_for(learner, now, tz)
+    """The learner's due cards, weakest concept first, with what a check needs to render (four queries).
+
+    Weakest means the lowest chance of a right answer now on any of the card's concepts,
+    by the same concept model as the levels and the dashboard (a concept never assessed
+    counts as 0); ties go to the most overdue card.
+    """
+    due = list(
+        ReviewCard.objects.due_for(learner, now, tz).order_by("due", "id").values_list("pk", "question_id")
+    )
+    if not due:
+        return []
+    chance: dict[int, float] = {}
+    rows = ConceptMastery.objects.filter(
+        learner=learner, concept__questions__in={question_id for _, question_id in due}
+    ).values_list("concept__questions", "knowledge", "stability", "memory_at")
+    for question_id, knowledge, stability, memory_at in rows:
+        value = probability_at(knowledge, stability, memory_at, now)
+        chance[question_id] = min(chance.get(question_id, 1.0), value if value is not None else 0.0)
+    order = {pk: rank for rank, (pk, _) in enumerate(due)}
+    chosen = sorted(due, key=lambda row: (chance.get(row[1], 0.0), order[row[0]]))[:limit]
+    cards = {
+        rc.pk: rc
+        for rc in ReviewCard.objects.filter(pk__in=[pk for pk, _ in chosen])
         .select_related("question__course", "question__lesson__module__course")
         .prefetch_related("question__options")
-        .order_by("due", "id")[:limit]
-    )
+    }
+    return [cards[pk] for pk, _ in chosen if pk in cards]
 
 
 def lesson_mark_read(*, learner: User, lesson: Lesson, now: datetime | None = None) -> LessonRead:

@@ -106,6 +106,11 @@ class Question(models.Model):
         url = self.lesson.get_absolute_url()
         return f"{url}#{self.anchor}" if self.anchor else url
 
+    def reference_text(self) -> str:
+        """The reference as written when it links nowhere ("explainer §3.4" with no lesson in
+        this course to point into), so the learner still sees where the answer is taught."""
+        return "" if self.section_url() else self.section_ref.strip()
+
     def reveal_url(self) -> str:
         return reverse("quizzes:reveal", args=[self.course.slug, self.slug])
 
@@ -139,6 +144,29 @@ class Option(models.Model):
         return self.text
 
 
+class QuizQuerySet(models.QuerySet["Quiz"]):
+    def readiness(self) -> QuizQuerySet:
+        """Readiness quizzes (cram practice before a test)."""
+        return self.filter(kind=Quiz.Kind.READINESS)
+
+    def for_module(self, module: Module) -> QuizQuerySet:
+        """Quizzes of a module: set on the quiz, through its lesson, or, when the quiz names
+        neither, through the lessons its questions point to (an imported explainer's quiz)."""
+        return self.filter(
+            models.Q(module=module)
+            | models.Q(lesson__module=module)
+            | models.Q(module__isnull=True, lesson__isnull=True, items__question__lesson__module=module)
+        ).distinct()
+
+    def for_lesson(self, lesson: Lesson) -> QuizQuerySet:
+        """Quizzes of a lesson: set on the quiz or, when the quiz names no lesson or module,
+        through the lesson its questions point to."""
+        return self.filter(
+            models.Q(lesson=lesson)
+            | models.Q(module__isnull=True, lesson__isnull=True, items__question__lesson=lesson)
+        ).distinct()
+
+
 class Quiz(models.Model):
     class Kind(models.TextChoices):
         LESSON_CHECK = "lesson_check", "Lesson check"
@@ -159,6 +187,8 @@ class Quiz(models.Model):
     questions: models.ManyToManyField[Question, QuizItem] = models.ManyToManyField(
         Question, through="QuizItem", related_name="quizzes"
     )
+
+    objects = QuizQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "title"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -66,6 +69,20 @@ class QuizRow:
     token: str
 
 
+def _literal(text: str, _match: re.Match[str]) -> str:
+    return text
+
+
+# "chapter 3", "chapters 1-2", "Ch. 4" in an unlock note.
+CHAPTER_RE = re.compile(r"\b(?:chapters?|ch\.?)\s*(\d+)(?:\s*[-\u2013]\s*\d+)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NotePart:
+    text: str
+    url: str = ""
+
+
 @dataclass(frozen=True)
 class DayRow:
     day: RecallDay
@@ -76,11 +93,45 @@ class DayRow:
 
     @property
     def unlock(self) -> str:
-        """The unlock note as "after …", whether or not the author wrote the "after"."""
+        """The unlock note in plain words, as "after …" whether or not the author wrote the
+        "after": the slugs of the day's lessons become their titles, anything else (a slug
+        that names no lesson, "chapters 1-2") stays as written."""
         note = self.day.unlock_note.strip()
+        # Longest first, so "intro" never eats the start of "intro-to-pages".
+        for lesson in sorted(self.lessons, key=lambda lesson: -len(lesson.slug)):
+            slug_re = rf"(?<![\w-]){re.escape(lesson.slug)}(?![\w-])"
+            # A function, not a replacement string: a title may hold backslashes.
+            note = re.sub(slug_re, functools.partial(_literal, lesson.title), note)
         if note and not note.lower().startswith("after"):
             return f"after {note}"
         return note
+
+    @property
+    def unlock_parts(self) -> list[NotePart]:
+        """The unlock note in plain words, "chapter 3" linked to that chapter of the lesson the
+        day's prompts point into when that lesson has one; as written otherwise."""
+        note = self.unlock
+        lessons = Counter(row.question.lesson for row in self.prompts if row.question.lesson is not None)
+        if not lessons or not note:
+            return [NotePart(note)] if note else []
+        lesson = lessons.most_common(1)[0][0]
+        chapters = {
+            item["number"]: item["anchor"]
+            for item in lesson.toc
+            if item.get("number") and "." not in item["number"]
+        }
+        parts, position = [], 0
+        for match in CHAPTER_RE.finditer(note):
+            anchor = chapters.get(match.group(1))
+            if anchor is None:
+                continue
+            parts.append(NotePart(note[position : match.start()]))
+            parts.append(
+                NotePart(f"{match.group(0)} of {lesson.title}", f"{lesson.get_absolute_url()}#{anchor}")
+            )
+            position = match.end()
+        parts.append(NotePart(note[position:]))
+        return [part for part in parts if part.text]
 
 
 @dataclass(frozen=True)

@@ -279,8 +279,9 @@ def test_query_counts_do_not_grow(
     _bulk_history(student, cards, attempts)
     profile_for(student)
 
-    # session, user, profile, reviews done today, due count, the card, its options
-    with django_assert_num_queries(7):
+    # session, user, profile, reviews done today, due count, due ids, concept traces (the order),
+    # the card, its options
+    with django_assert_num_queries(9):
         html = student_client.get(REVIEW).content.decode()
     assert f"1 of {cards if cards < 20 else 20} due today" in html
     token = _token_in(html)
@@ -289,9 +290,9 @@ def test_query_counts_do_not_grow(
     with django_assert_num_queries(7):
         html = student_client.post(ANSWER, {"token": token, "action": "reveal"}, **HTMX).content.decode()
     # grade: session, user, card+options, profile; attempt_record (key lookup, two savepoints, insert,
-    # card lock, card save, concepts); the card's next due (feedback); the session's tally saved;
-    # then the next card
-    with django_assert_num_queries(22):
+    # card lock, the course's memory model, card save, concepts); the feedback card; the session's
+    # tally saved; then the next card (due ids, concept traces, the card, its options)
+    with django_assert_num_queries(25):
         student_client.post(ANSWER, {"token": _token_in(html), "grade": "3"}, **HTMX)
 
 
