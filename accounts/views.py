@@ -38,7 +38,8 @@ def _safe_next(request: HttpRequest) -> str:
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(_safe_next(request))
+        # A URL, never a view name: redirect() would reverse `?next=dashboard` and fail.
+        return HttpResponseRedirect(_safe_next(request))
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method != "POST":
         return render(request, "accounts/signup.html", {"form": SignupForm(), "next": next_url})
