@@ -13,12 +13,18 @@ def account_create(*, username: str, email: str, password: str, time_zone: str) 
     """A new user with a hashed password and their Profile, both or neither.
 
     Raises ValidationError for an unknown time zone and IntegrityError when the username
-    was taken between the form's check and this insert (e.g. a double-clicked submit).
+    or the email address (case ignored: a unique index, accounts.0002) was taken between
+    the form's check and this insert, e.g. by a double-clicked submit or a concurrent sign-up.
     """
     validate_time_zone(time_zone)
     user = User.objects.create_user(username=username, email=email, password=password)
     Profile.objects.create(user=user, time_zone=time_zone)
     return user
+
+
+def email_in_use(email: str) -> bool:
+    """Whether an account has this address, case ignored (the rule the unique index enforces)."""
+    return User.objects.filter(email__iexact=email.strip()).exists()
 
 
 def profile_for(user: User) -> Profile:

@@ -14,8 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 from django_htmx.middleware import HtmxDetails
 
-from accounts.forms import ProfileForm, SignupForm
-from accounts.services import account_create, profile_for
+from accounts.forms import EMAIL_UNAVAILABLE, ProfileForm, SignupForm
+from accounts.services import account_create, email_in_use, profile_for
+from accounts.throttle import SIGNUP, throttled
 
 PROFILE_FRAGMENT = "accounts/profile.html#profile-form"
 
@@ -36,6 +37,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@throttled(SIGNUP, count_every_post=True)
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         # A URL, never a view name: redirect() would reverse `?next=dashboard` and fail.
@@ -55,8 +57,12 @@ def signup(request: HttpRequest) -> HttpResponse:
                 time_zone=data["time_zone"],
             )
         except IntegrityError:
-            # The form checked the name was free, but a concurrent sign-up (a double click) won the insert.
-            form.add_error("username", "This username was just taken. Please choose another.")
+            # The form checked name and address were free, but a concurrent sign-up (a double
+            # click, a script) won the insert; the unique indexes decided, say which one.
+            if email_in_use(data["email"]):
+                form.add_error("email", EMAIL_UNAVAILABLE)
+            else:
+                form.add_error("username", "This username was just taken. Please choose another.")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return HttpResponseRedirect(_safe_next(request))

@@ -18,6 +18,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, QueryDict
 
+from accounts import throttle
 from config.middleware import bad_request
 
 _ViewType = TypeVar("_ViewType", bound=Callable[..., Any])
@@ -53,6 +54,14 @@ def key_value_problem(model: type[models.Model], data: QueryDict, *, from_query:
 
 
 class StudyhallAdminSite(admin.AdminSite):
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        # The admin's sign-in shares the site's budget: one account, one count, whichever door.
+        if request.method == "POST":
+            refusal = throttle.retry_after(request, throttle.SIGNIN)
+            if refusal is not None:
+                return throttle.refused(request, refusal)
+        return super().login(request, extra_context)
+
     def admin_view(self, view: _ViewType, cacheable: bool = False) -> _ViewType:
         model_admin = getattr(view, "__self__", None)
         if getattr(view, "__name__", "") in FORM_VIEWS and isinstance(model_admin, admin.ModelAdmin):

@@ -163,6 +163,21 @@ STORAGES = {
 
 # Celery: in the embedded mode tasks run in-process (no Redis needed).
 REDIS_URL = env_str("REDIS_URL", "")
+
+# The cache holds the sign-in, sign-up and reset throttles (accounts/throttle.py), so in
+# production it is Redis, shared by every web node; the embedded mode keeps it in memory.
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "studyhall"}
+    )
+}
+# Behind a proxy every request comes from the proxy: the throttles read the client's address
+# from this header instead (nginx in scripts/stack.sh sets X-Real-IP). Empty: the peer address.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -211,7 +226,8 @@ if not DEBUG:
     # Off only for a plain-HTTP loopback stack (scripts/stack.sh); browsers drop secure cookies over HTTP.
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600)
+    # A year: what the HSTS preload list asks for (SECURE_HSTS_PRELOAD below).
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
