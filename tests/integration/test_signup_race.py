@@ -39,7 +39,7 @@ def test_twenty_same_email_signups_make_one_account() -> None:
 
         return job
 
-    results = run_together([sign_up(n) for n in range(THREADS)])
+    results: list[tuple[int, str]] = run_together([sign_up(n) for n in range(THREADS)])
 
     statuses = sorted(status for status, _ in results)
     assert statuses == [302] + [400] * (THREADS - 1)
