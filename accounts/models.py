@@ -46,3 +46,20 @@ class Profile(models.Model):
 
     def local_today(self) -> date:
         return self.local_now().date()
+
+
+class CourseInstructor(models.Model):
+    """An instructor assigned to a course; a course with none is taught by every instructor.
+
+    The rule is accounts/roles.py `teaches`; this table is only its data.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teaching")
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="instructor_rows")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="one_assignment_per_course")]
+        verbose_name = "course instructor"
+
+    def __str__(self) -> str:
+        return f"{self.user} teaches {self.course}"

@@ -18,7 +18,7 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse, QueryDict
 
-from accounts import throttle
+from accounts import roles, throttle
 from config.middleware import bad_request
 
 _ViewType = TypeVar("_ViewType", bound=Callable[..., Any])
@@ -54,6 +54,9 @@ def key_value_problem(model: type[models.Model], data: QueryDict, *, from_query:
 
 
 class StudyhallAdminSite(admin.AdminSite):
+    def has_permission(self, request: HttpRequest) -> bool:
+        return roles.can_use_admin(request.user)
+
     def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         # The admin's sign-in shares the site's budget: one account, one count, whichever door.
         if request.method == "POST":

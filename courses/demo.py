@@ -8,10 +8,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from accounts.roles import INSTRUCTORS_GROUP
 from accounts.services import profile_for
 
-INSTRUCTORS_GROUP = "Instructors"
 CURRICULUM_APPS = ("courses", "lessons", "quizzes")
+__all__ = ["INSTRUCTORS_GROUP", "demo_accounts_ensure", "instructors_group_ensure"]
 
 
 @dataclass(frozen=True)
