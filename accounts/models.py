@@ -23,6 +23,9 @@ class Profile(models.Model):
         default=20, help_text="At most this many recall prompts and reviews a day, catch-up included."
     )
     digest_enabled = models.BooleanField(default=True, help_text="Email me a short digest of what is due.")
+    # Set when the learner deleted their account: the user row stays as an anonymous
+    # placeholder so cohort statistics keep their answers (accounts/services.py account_delete).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

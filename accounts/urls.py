@@ -10,6 +10,8 @@ app_name = "accounts"
 urlpatterns = [
     path("signup/", views.signup, name="signup"),
     path("profile/", views.profile, name="profile"),
+    path("data/export.<str:fmt>", views.data_export, name="data_export"),
+    path("delete/", views.account_delete_view, name="delete"),
     # Same path as django.contrib.auth's reset view, which config/urls.py includes after this file, so
     # this one answers: without django.contrib.sites the email would name the host instead of the site.
     path(

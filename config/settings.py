@@ -220,6 +220,11 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # logged, not turned into the learner's error page. Tests call services directly.
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
+# A worker child killed mid-task (OOM, SIGKILL) sends its unacknowledged task back to the
+# queue instead of dropping it; tasks are idempotent, so running one again is safe.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# With late acks, a worker holds only the task it is running: a lost worker loses no others.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_RETRY_DELAY = 5
 # A learner's request enqueues the after-attempt recompute: with the broker unreachable,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 
@@ -314,9 +314,18 @@ class Forgetting:
         return round(self.mean * 100)
 
 
-def cohort_learners(course: Course) -> list[User]:
-    """Everyone who has answered a question in the course."""
-    return list(User.objects.filter(attempts__question__course=course).distinct().order_by("username"))
+def cohort_answerers(course: Course) -> list[User]:
+    """Everyone who answered in the course, deleted accounts included, each with `account_deleted_at`.
+
+    Deleted accounts are anonymous placeholders (accounts/services.py account_delete): their
+    answers count in the statistics, but they are not rows of the heatmap.
+    """
+    return list(
+        User.objects.filter(attempts__question__course=course)
+        .annotate(account_deleted_at=F("profile__deleted_at"))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def cohort_heatmap(course: Course, learners: Sequence[User]) -> Heatmap:

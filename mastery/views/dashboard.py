@@ -19,8 +19,8 @@ from lessons.models import Lesson
 from mastery.access import get_cheat_sheet_module_for_user, get_course_for_instructor
 from mastery.levels import Level
 from mastery.queries import (
+    cohort_answerers,
     cohort_heatmap,
-    cohort_learners,
     first_attempt_correctness,
     forgetting_soon,
     learner_dashboard,
@@ -50,7 +50,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def cohort(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = get_course_for_instructor(request.user, course_slug)
-    learners = cohort_learners(course)
+    answerers = cohort_answerers(course)
+    # Deleted accounts are anonymous: no heatmap row, but their answers stay in the statistics.
+    learners = [learner for learner in answerers if learner.account_deleted_at is None]  # type: ignore[attr-defined]
     return render(
         request,
         "mastery/cohort.html",
@@ -60,6 +62,7 @@ def cohort(request: HttpRequest, course_slug: str) -> HttpResponse:
             "questions": first_attempt_correctness(course),
             "forgetting": forgetting_soon(course, timezone.now()),
             "levels": LEVELS,
+            "deleted_learners": len(answerers) - len(learners),
         },
     )
 
