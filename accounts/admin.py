@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
-from accounts.models import Profile
+from accounts.models import CourseInstructor, Profile
 
 
 class ProfileInline(admin.StackedInline):
@@ -28,3 +28,13 @@ class StudyhallUserAdmin(UserAdmin):
             return str(obj.profile.time_zone)
         except Profile.DoesNotExist:
             return "—"
+
+
+@admin.register(CourseInstructor)
+class CourseInstructorAdmin(admin.ModelAdmin):
+    """Who teaches which course (accounts/roles.py); a course with no row is taught by every instructor."""
+
+    list_display = ("course", "user")
+    list_filter = ("course",)
+    list_select_related = ("course", "user")
+    autocomplete_fields = ("user",)

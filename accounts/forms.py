@@ -11,7 +11,12 @@ from django.contrib.auth.forms import UserCreationForm, UsernameField
 from django.contrib.auth.models import User
 
 from accounts.models import Profile
+from accounts.services import email_in_use
 
+# The same words whether the form or the database (a concurrent sign-up) found the address taken.
+EMAIL_UNAVAILABLE = (
+    "This address cannot be used for a new account. If it is yours, sign in or reset its password."
+)
 DAILY_CAP_MIN = 1
 DAILY_CAP_MAX = 500
 
@@ -51,11 +56,10 @@ class SignupForm(UserCreationForm):
 
     def clean_email(self) -> str:
         email: str = self.cleaned_data["email"]
-        # Password reset mails every account with the address, so one address means one account.
-        if User.objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError(
-                "An account with this email already exists. Sign in or reset its password."
-            )
+        # Password reset mails every account with the address, so one address means one account
+        # (the database decides it too: a unique index on lower(email), accounts.0002).
+        if email_in_use(email):
+            raise forms.ValidationError(EMAIL_UNAVAILABLE)
         return email
 
 
@@ -74,3 +78,22 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ("time_zone", "daily_cap", "digest_enabled")
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to confirm."},
+    )
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password; nothing was deleted.")
+        return password

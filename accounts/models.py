@@ -25,6 +25,9 @@ class Profile(models.Model):
         default=20, help_text="At most this many recall prompts and reviews a day, catch-up included."
     )
     digest_enabled = models.BooleanField(default=True, help_text="Email me a short digest of what is due.")
+    # Set when the learner deleted their account: the user row stays as an anonymous
+    # placeholder so cohort statistics keep their answers (accounts/services.py account_delete).
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [
@@ -48,3 +51,20 @@ class Profile(models.Model):
 
     def local_today(self) -> date:
         return local_date(timezone.now(), self.tz)
+
+
+class CourseInstructor(models.Model):
+    """An instructor assigned to a course; a course with none is taught by every instructor.
+
+    The rule is accounts/roles.py `teaches`; this table is only its data.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teaching")
+    course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="instructor_rows")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "course"], name="one_assignment_per_course")]
+        verbose_name = "course instructor"
+
+    def __str__(self) -> str:
+        return f"{self.user} teaches {self.course}"

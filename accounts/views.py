@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
-from accounts.forms import ProfileForm, SignupForm
-from accounts.services import account_create, profile_for
+from accounts.forms import EMAIL_UNAVAILABLE, AccountDeleteForm, ProfileForm, SignupForm
+from accounts.learner_data import as_csv_zip, as_json, learner_data
+from accounts.services import account_create, account_delete, email_in_use, profile_for
+from accounts.throttle import SIGNUP, throttled
 
 PROFILE_FRAGMENT = "accounts/profile.html#profile-form"
 
@@ -36,9 +39,11 @@ def _safe_next(request: HttpRequest) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@throttled(SIGNUP, count_every_post=True)
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        return redirect(_safe_next(request))
+        # A URL, never a view name: redirect() would reverse `?next=dashboard` and fail.
+        return HttpResponseRedirect(_safe_next(request))
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     if request.method != "POST":
         return render(request, "accounts/signup.html", {"form": SignupForm(), "next": next_url})
@@ -54,8 +59,12 @@ def signup(request: HttpRequest) -> HttpResponse:
                 time_zone=data["time_zone"],
             )
         except IntegrityError:
-            # The form checked the name was free, but a concurrent sign-up (a double click) won the insert.
-            form.add_error("username", "This username was just taken. Please choose another.")
+            # The form checked name and address were free, but a concurrent sign-up (a double
+            # click, a script) won the insert; the unique indexes decided, say which one.
+            if email_in_use(data["email"]):
+                form.add_error("email", EMAIL_UNAVAILABLE)
+            else:
+                form.add_error("username", "This username was just taken. Please choose another.")
         else:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return HttpResponseRedirect(_safe_next(request))
@@ -83,3 +92,38 @@ def profile(request: HtmxHttpRequest) -> HttpResponse:
         )
     messages.success(request, "Your settings are saved.")
     return redirect("accounts:profile")
+
+
+@require_GET
+@login_required
+def data_export(request: HtmxHttpRequest, fmt: str) -> HttpResponse:
+    """Everything held about the learner: `json` as one document, `csv` as a zip of one file per table."""
+    if fmt not in ("json", "csv"):
+        raise Http404("Exports come as .json or .csv.")
+    data = learner_data(request.user)
+    stamp = timezone.now().strftime("%Y%m%d")
+    if fmt == "json":
+        response = HttpResponse(as_json(data), content_type="application/json; charset=utf-8")
+        name = f"studyhall-{request.user.username}-{stamp}.json"
+    else:
+        response = HttpResponse(as_csv_zip(data), content_type="application/zip")
+        name = f"studyhall-{request.user.username}-{stamp}-csv.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # Personal data: never kept by a shared cache or the browser's back-forward store.
+    response["Cache-Control"] = "no-store, private"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_delete_view(request: HtmxHttpRequest) -> HttpResponse:
+    """Delete the account after the password is confirmed; GET only shows what will happen."""
+    if request.method != "POST":
+        return render(request, "accounts/delete.html", {"form": AccountDeleteForm(user=request.user)})
+    form = AccountDeleteForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(request, "accounts/delete.html", {"form": form}, status=400)
+    account_delete(user=request.user)
+    logout(request)
+    messages.success(request, "Your account is deleted. Your answers remain only as anonymous statistics.")
+    return redirect("courses:catalog")

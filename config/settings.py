@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -63,7 +64,7 @@ SITE_NAME = env_str("SITE_NAME", "Studyhall")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.StudyhallAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -83,11 +84,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Before CSRF and every view: they read the form body, and a malformed one must be a 400, not a 500.
+    "config.middleware.RequestHygieneMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -129,6 +134,38 @@ else:
         }
     }
 
+# Content-Security-Policy (django-csp 4 format). Scripts only from this site: no inline
+# script, no eval (htmx is configured for that in base.html's htmx-config meta); a page
+# that ever needs an inline script gives it {{ request.csp_nonce }}. Styles: stylesheets
+# from this site only, and style *attributes* allowed (a progress bar's width, the admin's
+# widgets) because an attribute can neither run script nor load anything (img-src and
+# font-src still apply to what CSS asks for). Nothing may frame a page.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'"],
+        "style-src-elem": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The headers that go with it; Django's defaults, stated here so the policy reads in one place.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Browser features no page here uses, switched off (config/middleware.py sends the header).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), "
+    "payment=(), usb=()"
+)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -161,6 +198,21 @@ STORAGES = {
 
 # Celery: in the embedded mode tasks run in-process (no Redis needed).
 REDIS_URL = env_str("REDIS_URL", "")
+
+# The cache holds the sign-in, sign-up and reset throttles (accounts/throttle.py), so in
+# production it is Redis, shared by every web node; the embedded mode keeps it in memory.
+CACHE_URL = env_str("CACHE_URL", REDIS_URL)
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "studyhall"}
+    )
+}
+# Behind a proxy every request comes from the proxy: the throttles read the client's address
+# from this header instead (nginx in scripts/stack.sh sets X-Real-IP). Empty: the peer address.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -168,6 +220,11 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 # logged, not turned into the learner's error page. Tests call services directly.
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
+# A worker child killed mid-task (OOM, SIGKILL) sends its unacknowledged task back to the
+# queue instead of dropping it; tasks are idempotent, so running one again is safe.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# With late acks, a worker holds only the task it is running: a lost worker loses no others.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_RETRY_DELAY = 5
 # A learner's request enqueues the after-attempt recompute: with the broker unreachable,
@@ -215,7 +272,8 @@ if not DEBUG:
     # Off only for a plain-HTTP loopback stack (scripts/stack.sh); browsers drop secure cookies over HTTP.
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 3600)
+    # A year: what the HSTS preload list asks for (SECURE_HSTS_PRELOAD below).
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 60 * 60)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 

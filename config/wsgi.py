@@ -1,6 +1,12 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+# Imported after setup: the handler's module reads settings. Same as get_wsgi_application(),
+# with a request class that cannot fail while it is being built (see config/middleware.py).
+from config.middleware import StudyhallWSGIHandler  # noqa: E402
+
+application = StudyhallWSGIHandler()

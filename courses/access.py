@@ -12,6 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
+from accounts.roles import can_see_drafts
 from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes.models import Question, Quiz, RecallPlan
@@ -36,7 +37,7 @@ LESSON_LIST_DEFER = (
 
 
 def can_see_unpublished(user: User) -> bool:
-    return bool(getattr(user, "is_staff", False))
+    return can_see_drafts(user)
 
 
 def course_visible_q(user: User, prefix: str = "") -> Q:

@@ -9,12 +9,13 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
 
+from accounts.roles import INSTRUCTORS_GROUP
 from accounts.services import profile_for
 
-INSTRUCTORS_GROUP = "Instructors"
 CURRICULUM_APPS = ("courses", "lessons", "quizzes")
 # Course settings that live with the learner model: a course's desired retention.
 CURRICULUM_MODELS = (("mastery", "coursememory"),)
+__all__ = ["INSTRUCTORS_GROUP", "demo_accounts_ensure", "instructors_group_ensure"]
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import teaches
 from courses.access import catalog_courses, get_concept_for_user, get_course_for_user, get_module_for_user
 from courses.models import Module
 from lessons.models import ConceptIndexEntry, Depth, Lesson
-from mastery.access import is_instructor
 from mastery.queries import concept_panel
 from quizzes.access import section_labels
 from quizzes.models import Question, Quiz
@@ -70,8 +70,8 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
             "modules": modules,
             "quizzes": course.readiness_quizzes,  # type: ignore[attr-defined]
             "recall_plans": list(course.recall_plans.all()),
-            # Staff first: learners never pay the group query for a link they cannot use.
-            "show_cohort": bool(getattr(request.user, "is_staff", False)) and is_instructor(request.user),
+            # The same rule as the cohort page itself; learners pay no query for it.
+            "show_cohort": teaches(request.user, course),
         },
     )
 

@@ -6,33 +6,26 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 
+from accounts.roles import is_instructor, teaches
 from courses.access import User, course_visible_q
-from courses.demo import INSTRUCTORS_GROUP
 from courses.models import Course, Module
 from lessons.models import Lesson
 from quizzes.models import Option, Question
 
 
-def is_instructor(user: User) -> bool:
-    """Superusers and members of the Instructors group (one query for a signed-in non-superuser)."""
-    if not user.is_authenticated:
-        return False
-    if getattr(user, "is_superuser", False):
-        return True
-    groups = getattr(user, "groups", None)
-    return groups is not None and groups.filter(name=INSTRUCTORS_GROUP).exists()
-
-
 def get_course_for_instructor(user: User, course_slug: str) -> Course:
-    """A course for its cohort page: 403 for anyone but an instructor, 404 for an unknown course.
+    """A course for its cohort page: 403 for anyone but its instructors, 404 for an unknown course.
 
-    Permission comes first so that a learner cannot probe which draft courses exist.
+    Being an instructor at all is checked first so that a learner cannot probe which draft
+    courses exist; whether they teach this one (accounts/roles.py) once the course is known.
     """
     if not is_instructor(user):
         raise PermissionDenied("Only instructors can see the cohort.")
     course = Course.objects.filter(course_visible_q(user), slug=course_slug).first()
     if course is None:
         raise Http404("No such course.")
+    if not teaches(user, course):
+        raise PermissionDenied("Only this course's instructors can see its cohort.")
     return course
 
 

@@ -328,9 +328,18 @@ class Forgetting:
         return scheduling.recall_percent(self.mean)
 
 
-def cohort_learners(course: Course) -> list[User]:
-    """Everyone who has answered a question in the course."""
-    return list(User.objects.filter(attempts__question__course=course).distinct().order_by("username"))
+def cohort_answerers(course: Course) -> list[User]:
+    """Everyone who answered in the course, deleted accounts included, each with `account_deleted_at`.
+
+    Deleted accounts are anonymous placeholders (accounts/services.py account_delete): their
+    answers count in the statistics, but they are not rows of the heatmap.
+    """
+    return list(
+        User.objects.filter(attempts__question__course=course)
+        .annotate(account_deleted_at=F("profile__deleted_at"))
+        .distinct()
+        .order_by("username")
+    )
 
 
 def cohort_heatmap(course: Course, learners: Sequence[User], now: datetime) -> Heatmap:

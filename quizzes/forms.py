@@ -144,6 +144,10 @@ TOKEN_SALT = "studyhall.check-token"
 TOKEN_MAX_AGE = 24 * 60 * 60
 TOKEN_MODES = ("study", "review", "cram")
 TOKEN_EXPIRED = "This check has expired — reload the page."
+# Clocks of two web nodes may differ a little; more than this is not a token we issued.
+TOKEN_CLOCK_SKEW_MS = 5 * 60 * 1000
+# Primary keys are 64-bit; a larger number in a token could only overflow the query.
+TOKEN_MAX_ID = 2**63 - 1
 
 
 class TokenInvalid(ValueError):
@@ -261,6 +265,17 @@ def check_token_read(raw: str, *, learner_id: int, question_id: int | None) -> C
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise TokenInvalid(TOKEN_EXPIRED) from None
+    # Timings become Attempt.think_ms / time_taken_ms (32-bit columns): bounding them to the
+    # token's lifetime keeps a forged or corrupted value from ever reaching the database.
+    now = now_ms()
+    earliest = now - TOKEN_MAX_AGE * 1000 - TOKEN_CLOCK_SKEW_MS
+    latest = now + TOKEN_CLOCK_SKEW_MS
+    timings_ok = earliest <= token.shown_ms <= latest and (
+        token.revealed_ms is None or token.shown_ms <= token.revealed_ms <= latest
+    )
+    ids_ok = 0 < token.question_id <= TOKEN_MAX_ID and 0 < token.learner_id <= TOKEN_MAX_ID
+    if not (timings_ok and ids_ok):
+        raise TokenInvalid(TOKEN_EXPIRED)
     wrong_question = question_id is not None and token.question_id != question_id
     if wrong_question or token.learner_id != learner_id or token.mode not in TOKEN_MODES:
         raise TokenInvalid(TOKEN_EXPIRED)

@@ -4,7 +4,8 @@
 #   1. runs the README's test command (`make test`) with the suite on that PostgreSQL server
 #      (pytest-django creates and drops test_studyhall there; no REDIS_URL, so tasks run eagerly
 #      except where a test points Celery at a broker itself), and
-#   2. runs the stack-marked integration tests against the running stack over HTTP.
+#   2. runs the stack-marked integration tests against the running stack over HTTP, and
+#   3. backs the stack's database up and restores it into a fresh one (scripts/backup_check.sh).
 # Both always run; the stack is stopped (and its logs copied to artifacts/stack-logs) even on failure.
 #
 #   PG_PORT=55432 REDIS_PORT=56379 WEB_PORT=8100 STACK_DIR=/tmp/studyhall-ci-stack scripts/ci_postgres.sh
@@ -66,8 +67,15 @@ if ! (
 fi
 
 echo
+echo "== backup and restore: pg_dump the stack's database, restore into a fresh one, compare row counts"
+# After the stack tests, so the source holds learners' answers, not only the demo course.
+if ! PG_BIN="$PG_BIN" scripts/backup_check.sh; then
+  failed+=("backup and restore check")
+fi
+
+echo
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'ci_postgres: FAILED: %s\n' "${failed[@]}" >&2
   exit 1
 fi
-echo "ci_postgres: make test on PostgreSQL and the stack integration tests passed"
+echo "ci_postgres: make test on PostgreSQL, the stack integration tests and the backup check passed"

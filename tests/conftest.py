@@ -51,6 +51,14 @@ def student_client(student: User) -> Client:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    # The sign-in/sign-up throttles count in the cache; one test's failures must not lock the next out.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(settings: Settings) -> None:
     # Tests create many users; the default PBKDF2 cost would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -34,6 +34,8 @@ def _crawl(client: Client) -> dict[str, str]:
             continue
         response = client.get(url)
         assert response.status_code == 200, f"{url} answered {response.status_code}"
+        if not response["Content-Type"].startswith("text/html"):
+            continue  # a download (the learner's data export), not a page with links
         html = response.content.decode()
         seen[url] = html
         for href in HREF_RE.findall(html):

@@ -16,8 +16,8 @@ from accounts.services import profile_for
 from mastery.access import get_course_for_instructor
 from mastery.levels import Level
 from mastery.queries import (
+    cohort_answerers,
     cohort_heatmap,
-    cohort_learners,
     first_attempt_correctness,
     forgetting_soon,
     learner_dashboard,
@@ -46,7 +46,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def cohort(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = get_course_for_instructor(request.user, course_slug)
-    learners = cohort_learners(course)
+    answerers = cohort_answerers(course)
+    # Deleted accounts are anonymous: no heatmap row, but their answers stay in the statistics.
+    learners = [learner for learner in answerers if learner.account_deleted_at is None]  # type: ignore[attr-defined]
     now = timezone.now()
     return render(
         request,
@@ -57,5 +59,6 @@ def cohort(request: HttpRequest, course_slug: str) -> HttpResponse:
             "questions": first_attempt_correctness(course),
             "forgetting": forgetting_soon(course, now),
             "levels": LEVELS,
+            "deleted_learners": len(answerers) - len(learners),
         },
     )

@@ -221,9 +221,10 @@ def test_query_count_does_not_grow(
         question.concepts.add(concept)
     cohort(mast_course, learners, attempts_each=40)
 
-    # session, user, instructor group, course, learners, concepts, masteries, questions,
+    # session, user, instructor group, course, course's assigned instructors (accounts/roles.py),
+    # learners, concepts, masteries, questions,
     # first-attempt aggregate, forgetting (the masteries' traces with their concepts)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = instructor_client.get(url(mast_course))
 
     html = response.content.decode()

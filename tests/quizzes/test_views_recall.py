@@ -290,9 +290,9 @@ def test_a_reference_to_another_document_is_shown_as_text(
 
     html = client.get(plan.get_absolute_url()).content.decode()
     check = html[html.index('id="check-p-elsewhere"') :]
-    assert '<p class="check-jump check-ref">See explainer §3.4</p>' in check[: check.index("</form>")]
+    assert '<p class="check-jump check-reference">See explainer §3.4</p>' in check[: check.index("</form>")]
     bare = html[html.index('id="check-p-bare"') :]
-    assert "check-ref" not in bare[: bare.index("</form>")]
+    assert "check-reference" not in bare[: bare.index("</form>")]
 
     # Once the week is started, the day's list shows it the same way.
     student_client.post(reverse("mastery:recall_start", args=[plan.course.slug, plan.slug]))
