@@ -299,7 +299,7 @@ def test_an_unlinked_reference_is_shown_as_text(client: Client) -> None:
     ).content.decode()
     free_html = client.post(free.reveal_url(), {}, **HTMX).content.decode()
 
-    assert '<p class="check-jump check-ref">See explainer §3.4</p>' in choice_html
+    assert '<p class="check-jump check-reference">See explainer §3.4</p>' in choice_html
     # A prompt without a model answer says what to check against, linked or not.
     assert "compare what you said with explainer §3.4" in free_html
     assert "See explainer §3.4" in free_html
