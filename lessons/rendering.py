@@ -67,6 +67,8 @@ CALLOUT_LABELS: dict[str, str] = {
 CALLOUT_ALIASES: dict[str, str] = {
     "tl-dr": "tldr",
     "summary": "tldr",
+    "the-insight": "insight",
+    "key-insight": "insight",
     "danger": "warning",
     "caution": "warning",
 }

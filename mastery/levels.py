@@ -50,6 +50,11 @@ KEY_POINTS_MASTERED = 0.8
 # Knowledge share: Beta pseudo-counts of the prior, and how much each new counted attempt
 # discounts the older ones (recent performance matters more: R-PFA, Galyardt & Goldin 2015).
 PRIOR_WEIGHT = 2.0
+# A miss counts half as much as a success in the knowledge share: the learner sees the
+# answer right after it (feedback is restudy), so a miss says less about the next answer.
+# PFA gives successes and failures separate weights for the same reason (Pavlik et al.
+# 2009); 0.5 was measured best on the simulation and the real log (docs/learner-model.md).
+MISS_WEIGHT = 0.5
 RECENCY = 0.7
 DEFAULT_PRIOR = 0.5
 # Concept stability (days): the first success, the growth on a spaced success, the loss on a miss.
@@ -322,7 +327,7 @@ def trace(
         if not c.counts or c.weight <= 0:
             continue
         w, s = c.weight, c.score
-        a, b = a * RECENCY + w * s, b * RECENCY + w * (1 - s)
+        a, b = a * RECENCY + w * s, b * RECENCY + w * MISS_WEIGHT * (1 - s)
         moment = c.item.created_at
         if c.success:
             if stability is None:

@@ -180,7 +180,9 @@ class CourseMemory(models.Model):
     desired_retention = models.FloatField(
         default=0.9,
         validators=[MinValueValidator(RETENTION_MIN), MaxValueValidator(RETENTION_MAX)],
-        help_text="The recall probability reviews are scheduled at, 0.70 to 0.97 (higher: more reviews).",
+        help_text=(
+            "The recall probability reviews are scheduled at: 0.70 to 0.97 (higher means more reviews)."
+        ),
     )
     parameters = models.JSONField(
         default=list, blank=True, help_text="Fitted FSRS-6 parameters (21 numbers); empty means the defaults."

@@ -94,13 +94,7 @@ def export_course(course: Course, dest: Path) -> None:
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     names = _existing_names(dest)
-    for name in MANAGED:
-        target = dest / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-
+    _clear_managed(dest)
     meta = _compact(
         {
             "slug": course.slug,
@@ -135,18 +129,7 @@ def export_course(course: Course, dest: Path) -> None:
     )
     inline = _inline_recall_questions(plans, questions)
 
-    modules = list(Module.objects.filter(course=course).order_by("order", "id"))
-    for position, module in enumerate(modules, start=1):
-        folder = dest / "modules" / names.get(("module", module.slug), f"{position:02d}-{module.slug}")
-        folder.mkdir(parents=True)
-        _write_module(module, folder, name_counts, names)
-        own = [
-            q
-            for q in questions
-            if q.lesson is not None and q.lesson.module_id == module.pk and q.pk not in inline
-        ]
-        if own:
-            _write((folder / "questions.yaml"), _yaml([_question(q) for q in own]))
+    _write_modules(course, dest, names, name_counts, [q for q in questions if q.pk not in inline])
     loose = [q for q in questions if q.lesson is None and q.pk not in inline]
     if loose:
         _write((dest / "questions.yaml"), _yaml([_question(q) for q in loose]))
@@ -163,6 +146,32 @@ def export_course(course: Course, dest: Path) -> None:
     for position, plan in enumerate(plans, start=1):
         name = names.get(("recall", plan.slug), f"{position:02d}-{plan.slug}.md")
         _write_plan(plan, dest / "recall" / name, inline)
+
+
+def _clear_managed(dest: Path) -> None:
+    for name in MANAGED:
+        target = dest / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def _write_modules(
+    course: Course,
+    dest: Path,
+    names: dict[tuple[str, ...], str],
+    name_counts: dict[str, int],
+    questions: list[Question],
+) -> None:
+    modules = list(Module.objects.filter(course=course).order_by("order", "id"))
+    for position, module in enumerate(modules, start=1):
+        folder = dest / "modules" / names.get(("module", module.slug), f"{position:02d}-{module.slug}")
+        folder.mkdir(parents=True)
+        _write_module(module, folder, name_counts, names)
+        own = [q for q in questions if q.lesson is not None and q.lesson.module_id == module.pk]
+        if own:
+            _write((folder / "questions.yaml"), _yaml([_question(q) for q in own]))
 
 
 def _write_module(

@@ -209,13 +209,7 @@ def _import_document(
         course = Course(slug=course_slug, title=course_slug.replace("-", " ").replace("_", " ").capitalize())
         _save(course, Source(path))
 
-    for module_data in document.modules:
-        if document.kind == "explainer":
-            _place_explainer(course, module_data)
-        elif (
-            not Module.objects.filter(course=course, slug=module_data.slug).exists() and not module_data.order
-        ):
-            module_data.order = _next_order(Module.objects.filter(course=course))
+    _place_modules(course, document)
     writer = _Writer(course, full=False, report=report)
     writer.result.created = created
     writer.write_concepts([], document.modules)
@@ -226,15 +220,7 @@ def _import_document(
     questions = [q for m in document.modules for q in m.questions] + document.questions
     questions += writer.recall_questions(document.recall_plans)
     writer.write_questions(questions)
-    new_slugs = {q.slug for q in questions}
-    # Questions (and a cheat sheet's chapter quizzes) this document generated last time
-    # that it no longer has.
-    for quiz in document.quizzes:
-        writer.delete_generated(generated_by_quiz(quiz.slug), new_slugs)
-    for plan in document.recall_plans:
-        writer.delete_generated(generated_by_plan(plan.slug), new_slugs)
-    if document.kind == "cheatsheet":
-        writer.write_sheet(document, new_slugs)
+    _delete_stale_generated(writer, document, {q.slug for q in questions})
     writer.write_quizzes(document.quizzes)
     for plan in document.recall_plans:
         if not RecallPlan.objects.filter(course=course, slug=plan.slug).exists() and not plan.order:
@@ -243,6 +229,26 @@ def _import_document(
     writer.check_embedded_checks([lesson for m in document.modules for lesson in m.lessons])
     writer.render()
     return writer.result
+
+
+def _place_modules(course: Course, document: DocumentData) -> None:
+    for module_data in document.modules:
+        if document.kind == "explainer":
+            _place_explainer(course, module_data)
+        elif (
+            not module_data.order and not Module.objects.filter(course=course, slug=module_data.slug).exists()
+        ):
+            module_data.order = _next_order(Module.objects.filter(course=course))
+
+
+def _delete_stale_generated(writer: _Writer, document: DocumentData, new_slugs: set[str]) -> None:
+    """Questions (and a cheat sheet's chapter quizzes) this document generated last time but no longer has."""
+    for quiz in document.quizzes:
+        writer.delete_generated(generated_by_quiz(quiz.slug), new_slugs)
+    for plan in document.recall_plans:
+        writer.delete_generated(generated_by_plan(plan.slug), new_slugs)
+    if document.kind == "cheatsheet":
+        writer.write_sheet(document, new_slugs)
 
 
 def _place_explainer(course: Course, module_data: ModuleData) -> None:

@@ -182,7 +182,7 @@ def _key_points(item: dict[str, Any], *, path: str, line: int) -> str:
     return _text_field(item, "key_points", path=path, line=line)
 
 
-def read_question(item: Any, line: int, *, path: str, module: str, allow_lesson: bool) -> QuestionData:
+def _check_question_keys(item: Any, *, path: str, line: int) -> dict[str, Any]:
     if not isinstance(item, dict):
         raise BundleError(path, line, "a question must be a mapping (slug, prompt, ...)")
     for key in item:
@@ -190,14 +190,19 @@ def read_question(item: Any, line: int, *, path: str, module: str, allow_lesson:
             raise BundleError(
                 path, line, f"unknown question key {key!r} (allowed: {', '.join(QUESTION_KEYS)})"
             )
-    slug = _slug(str(item.get("slug") or ""), path=path, line=line, what="question slug", max_length=100)
-    kind = _choice(str(item.get("kind") or FREE), QUESTION_KINDS, path=path, line=line, what="question kind")
-    prompt = _text_field(item, "prompt", path=path, line=line)
-    if not prompt:
-        raise BundleError(path, line, f"question {slug!r} has no prompt")
+    return item
+
+
+def _question_depth(item: dict[str, Any], *, path: str, line: int) -> str:
     depth_text = str(item.get("depth") or "INTRODUCED")
     if depth_text.upper() not in DEPTHS:
         raise BundleError(path, line, f"unknown depth {depth_text!r} (expected one of {', '.join(DEPTHS)})")
+    return depth_text.upper()
+
+
+def _question_links(
+    item: dict[str, Any], *, path: str, line: int, allow_lesson: bool
+) -> tuple[list[Any], str]:
     concepts = item.get("concepts") or []
     if not isinstance(concepts, list):
         raise BundleError(path, line, "'concepts' must be a list of concept slugs")
@@ -206,6 +211,18 @@ def read_question(item: Any, line: int, *, path: str, module: str, allow_lesson:
         raise BundleError(
             path, line, "a question outside a module cannot name a lesson; move it to the module"
         )
+    return concepts, lesson
+
+
+def read_question(raw: Any, line: int, *, path: str, module: str, allow_lesson: bool) -> QuestionData:
+    item = _check_question_keys(raw, path=path, line=line)
+    slug = _slug(str(item.get("slug") or ""), path=path, line=line, what="question slug", max_length=100)
+    kind = _choice(str(item.get("kind") or FREE), QUESTION_KINDS, path=path, line=line, what="question kind")
+    prompt = _text_field(item, "prompt", path=path, line=line)
+    if not prompt:
+        raise BundleError(path, line, f"question {slug!r} has no prompt")
+    depth = _question_depth(item, path=path, line=line)
+    concepts, lesson = _question_links(item, path=path, line=line, allow_lesson=allow_lesson)
     shuffle = item.get("shuffle_options", True)
     if not isinstance(shuffle, bool):
         raise BundleError(path, line, "'shuffle_options' must be true or false")
@@ -219,7 +236,7 @@ def read_question(item: Any, line: int, *, path: str, module: str, allow_lesson:
         key_points=_key_points(item, path=path, line=line),
         explanation=_text_field(item, "explanation", path=path, line=line),
         concepts=[str(c) for c in concepts],
-        depth=DEPTHS[depth_text.upper()],
+        depth=DEPTHS[depth],
         lesson=lesson,
         module=module if lesson else "",
         ref=_text_field(item, "ref", path=path, line=line),

@@ -83,6 +83,9 @@ def check_tree(root: Path, shown: str) -> None:
     files = 0
     total = 0
     for folder, dirnames, filenames in os.walk(root, followlinks=False):
+        # Hidden entries (.git of a checkout, editor files) are never read, so not counted.
+        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
+        filenames = [name for name in filenames if not name.startswith(".")]
         here = Path(folder)
         depth = len(here.relative_to(root).parts)
         for name in sorted(dirnames + filenames):

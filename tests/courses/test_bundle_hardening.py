@@ -409,3 +409,14 @@ def test_a_nul_byte_in_a_single_document_names_its_line(tmp_path: Path) -> None:
         import_bundle(document, course_slug="c")
     assert str(caught.value) == f"{document}:3: control character U+0000 is not allowed in a bundle file"
     assert counts()["Course"] == 0
+
+
+def test_a_git_checkout_is_imported_without_reading_its_hidden_folders(tmp_path: Path) -> None:
+    root = write_bundle(tmp_path / "bundle")
+    deep = root / ".git" / "logs" / "refs" / "remotes" / "origin"
+    deep.mkdir(parents=True)
+    (deep / "main").write_text("0000 1111 someone\n")
+    os.symlink("/etc/passwd", root / ".git" / "link")
+    result = import_bundle(root)
+    assert result.lessons == 1
+    assert all(".git" not in ledger.path for ledger in result.report.ledgers)

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 import yaml
+from django.core.management import call_command
 
 from courses.bundles import BundleError, import_bundle
 from courses.bundles.report import NOT_READ
@@ -138,3 +139,18 @@ def test_a_dry_run_writes_nothing() -> None:
     result = import_bundle(DOCUMENTS[0], course_slug=COURSE, dry_run=True)
     assert counts() == before
     assert result.report.dry_run and result.summary().startswith("Would create")
+
+
+def test_import_course_dry_run_prints_the_report_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    document = CORPUS / "c04-unsplittable.txt"
+    call_command("import_course", str(document), course="corpus", dry_run=True)
+    out = capsys.readouterr().out
+    assert out.startswith("Would create course 'corpus': ")
+    assert "Lines: 7 read, 2 left out." in out
+    assert f"{document}:5: cannot split this into a question and its answer" in out
+    assert set(counts().values()) == {0}
+    call_command("import_course", str(document), course="corpus")
+    assert capsys.readouterr().out.startswith("Created course 'corpus': ")
+    assert counts()["Question"] == 2

@@ -80,16 +80,16 @@ def test_recompute_writes_level_evidence_and_retrievability(student: User) -> No
     assert mastery_recompute(learner_id=student.pk, now=NOW) == 1
 
     row = ConceptMastery.objects.get(learner=student, concept=concept)
-    # Two Good self-grades three days apart on a Developed question, but no multiple-choice
-    # results to check this learner's self-grades against: each counts at TRUST_UNKNOWN, so
-    # the estimate stays under Proficient's 70 %.
-    assert row.level == Level.FAMILIAR
-    assert row.probability is not None and 0.5 <= row.probability < 0.7
+    # Two Good self-grades three days apart on a Developed question: Proficient, though with
+    # no multiple-choice results to check this learner's self-grades each counts 60 %.
+    assert row.level == Level.PROFICIENT
+    assert row.probability is not None and 0.7 <= row.probability < 0.85
     assert row.knowledge is not None and row.stability is not None and row.memory_at is not None
     assert row.attempts_count == 2
     assert row.retrievability is not None and 0.9 < row.retrievability < 1
     assert len(row.evidence) == 2 and row.evidence[0]["result"] == "Good"
-    assert row.explanation.startswith("Familiar: We estimate")
+    assert row.explanation.startswith("Proficient: We estimate")
+    assert row.next_step.startswith("You have reached the target")
     assert "weighted 60%" in row.evidence[0]["why"]
 
 

@@ -58,7 +58,9 @@ def check_forced_kind(text: str, kind: str, *, path: str) -> None:
         detected = detect_kind(text, path=path)
     except BundleError:
         return
-    if detected != kind and (detected == "cheatsheet" or kind == "cheatsheet"):
+    # Only strong signals overrule the author: a record's title or concept index, a cheat
+    # sheet's shape. Otherwise --kind stays the escape hatch for a misread document.
+    if detected != kind and (detected in ("record", "cheatsheet") or kind == "cheatsheet"):
         raise BundleError(
             path,
             None,

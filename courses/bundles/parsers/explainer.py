@@ -140,7 +140,44 @@ def _is_compare(blocks: list[_Block], i: int) -> bool:
     )
 
 
-def _chapters_markdown(blocks: list[_Block]) -> tuple[list[str], int]:
+def _chapter(blocks: list[_Block], i: int, number: int) -> tuple[list[str], int]:
+    texts = [b for b in blocks[i + 1 : i + 3] if b.kind == "text"]
+    kicker = texts[0].first if len(texts) == 2 else ""
+    title = texts[-1].first if texts else f"Chapter {number}"
+    out = [f"## {title}", ""]
+    if kicker:
+        out += [kicker, "{: .kicker }", ""]
+    return out, i + 1 + len(texts)
+
+
+def _callout(blocks: list[_Block], i: int) -> tuple[list[str], int]:
+    block = blocks[i]
+    out = [_callout_opening(block), ""]
+    kind = _MARKER_KINDS[_MARKER_RE.match(block.first).group("kind").upper()]  # type: ignore[union-attr]
+    i += 1
+    first = True
+    while i < len(blocks) and blocks[i].kind not in ("chapter", "marker"):
+        inner = blocks[i]
+        # An example or insight may open with its own sub-heading; elsewhere a heading ends it.
+        if inner.is_heading() and not (first and kind in ("example", "insight")):
+            break
+        lines = [f"**{inner.first}**"] if inner.is_heading() else _block_markdown(inner)
+        out += [f"    {line}" if line else "" for line in lines] + [""]
+        first = False
+        i += 1
+    return out, i
+
+
+def _compare(blocks: list[_Block], i: int) -> tuple[list[str], int]:
+    left, left_items, right, right_items = blocks[i : i + 4]
+    out = [f'!!! compare "{_quoted(left.first)} vs {_quoted(right.first)}"']
+    for head, items in ((left, left_items), (right, right_items)):
+        out.append(f'    !!! column "{_quoted(head.first)}"')
+        out += [f"        {line}" for line in _block_markdown(items)]
+    return [*out, ""], i + 4
+
+
+def _chapters_markdown(blocks: list[_Block]) -> list[str]:
     out: list[str] = []
     chapters = 0
     i = 0
@@ -148,87 +185,57 @@ def _chapters_markdown(blocks: list[_Block]) -> tuple[list[str], int]:
         block = blocks[i]
         if block.kind == "chapter":
             chapters += 1
-            texts = [b for b in blocks[i + 1 : i + 3] if b.kind == "text"]
-            kicker = texts[0].first if len(texts) == 2 else ""
-            title = texts[-1].first if texts else f"Chapter {chapters}"
-            out += [f"## {title}", ""]
-            if kicker:
-                out += [kicker, "{: .kicker }", ""]
-            i += 1 + len(texts)
-            continue
-        if block.kind == "marker":
-            out += [_callout_opening(block), ""]
-            kind = _MARKER_KINDS[_MARKER_RE.match(block.first).group("kind").upper()]  # type: ignore[union-attr]
-            i += 1
-            first = True
-            while i < len(blocks) and blocks[i].kind not in ("chapter", "marker"):
-                inner = blocks[i]
-                if inner.is_heading() and not (first and kind in ("example", "insight")):
-                    break
-                lines = [f"**{inner.first}**"] if inner.is_heading() else _block_markdown(inner)
-                out += [f"    {line}" if line else "" for line in lines] + [""]
-                first = False
-                i += 1
-            continue
-        if _is_compare(blocks, i):
-            left, left_items, right, right_items = blocks[i : i + 4]
-            out.append(f'!!! compare "{_quoted(left.first)} vs {_quoted(right.first)}"')
-            for head, items in ((left, left_items), (right, right_items)):
-                out.append(f'    !!! column "{_quoted(head.first)}"')
-                out += [f"        {line}" for line in _block_markdown(items)]
-            out.append("")
-            i += 4
-            continue
-        if block.is_heading():
-            out += [f"### {block.first}", ""]
+            lines, i = _chapter(blocks, i, chapters)
+        elif block.kind == "marker":
+            lines, i = _callout(blocks, i)
+        elif _is_compare(blocks, i):
+            lines, i = _compare(blocks, i)
         else:
-            out += [*_block_markdown(block), ""]
-        i += 1
-    return out, chapters
+            lines = [f"### {block.first}", ""] if block.is_heading() else [*_block_markdown(block), ""]
+            i += 1
+        out += lines
+    return out
 
 
-def parse_explainer(text: str, *, path: str, ledger: Ledger) -> ExplainerData:
-    """A long explainer page: header, two-digit chapters, callouts, reading path, readiness quiz."""
-    lines = text.split("\n")
-    ledger.use_span(1, len(lines))  # every line of the page goes into the lesson or its quiz
+def _quiz_bounds(lines: list[str]) -> tuple[int | None, str, int]:
+    """(index of the first quiz question, the quiz's title line, where the lesson body ends)."""
     quiz_at = find_inline_quiz(lines)
-    quiz_title = ""
-    end = len(lines)
-    if quiz_at is not None:
-        end = quiz_at
-        before = next((i for i in range(quiz_at - 1, -1, -1) if lines[i].strip()), None)
-        if before is not None and _Block("text", [lines[before]], 0).is_heading():
-            quiz_title = lines[before].strip()
-            end = before
-    first_chapter = next((i for i in range(end) if _CHAPTER_RE.match(lines[i])), end)
+    if quiz_at is None:
+        return None, "", len(lines)
+    before = next((i for i in range(quiz_at - 1, -1, -1) if lines[i].strip()), None)
+    if before is not None and _Block("text", [lines[before]], 0).is_heading():
+        return quiz_at, lines[before].strip(), before
+    return quiz_at, "", quiz_at
 
-    header = [line.strip() for line in lines[:first_chapter] if line.strip()]
+
+def _read_header(header: list[str], path: str) -> tuple[LessonData, int | None]:
     read_at = next((i for i, line in enumerate(header) if _READ_RE.search(line)), None)
     lesson = LessonData(slug="", title="", source=Source(path, 1))
     if header:
-        if len(header) >= 2 and (read_at is None or read_at >= 2):
-            lesson.kicker, lesson.title = header[0][:120], header[1]
-            intro = header[2:read_at] if read_at is not None else header[2:]
-        else:
-            lesson.title = header[0]
-            intro = header[1:read_at] if read_at is not None else header[1:]
+        start = 2 if len(header) >= 2 and (read_at is None or read_at >= 2) else 1
+        if start == 2:
+            lesson.kicker = header[0][:120]
+        lesson.title = header[start - 1]
+        intro = header[start:read_at] if read_at is not None else header[start:]
         if read_at is not None:
             intro += header[read_at + 1 :]
         lesson.summary = "\n\n".join(intro)
     if not lesson.title:
         raise BundleError(path, 1, "an explainer page needs a title line before its first chapter")
     lesson.slug = make_slug(lesson.title)
-    body: list[str] = []
-    if read_at is not None:
-        meta = header[read_at]
-        lesson.read_minutes = int(_READ_RE.search(meta).group("minutes"))  # type: ignore[union-attr]
-        difficulty = _DIFFICULTY_RE.search(meta)
-        lesson.difficulty = difficulty.group("difficulty")[:60] if difficulty else ""
-        asked = _ASKED_RE.search(meta)
-        if asked:
-            body += [f"*Asked at {asked.group('where')}*", ""]
+    return lesson, read_at
 
-    region = lines[first_chapter:end]
+
+def _read_meta(lesson: LessonData, meta: str) -> list[str]:
+    """Read time and difficulty onto the lesson; the "Asked at" note becomes a line above §1."""
+    lesson.read_minutes = int(_READ_RE.search(meta).group("minutes"))  # type: ignore[union-attr]
+    difficulty = _DIFFICULTY_RE.search(meta)
+    lesson.difficulty = difficulty.group("difficulty")[:60] if difficulty else ""
+    asked = _ASKED_RE.search(meta)
+    return [f"*Asked at {asked.group('where')}*", ""] if asked else []
+
+
+def _body(region: list[str], first_line: int) -> list[str]:
     reading_at = next(
         (
             i
@@ -237,36 +244,53 @@ def parse_explainer(text: str, *, path: str, ledger: Ledger) -> ExplainerData:
         ),
         len(region),
     )
-    chapter_md, _count = _chapters_markdown(_blocks(region[:reading_at], first_chapter + 1))
-    body += chapter_md
+    body = _chapters_markdown(_blocks(region[:reading_at], first_line))
     if reading_at < len(region):
         body += [f"## {region[reading_at].strip()} {{#reading-path}}", ""]
-        for block in _blocks(region[reading_at + 1 :], first_chapter + reading_at + 2):
+        for block in _blocks(region[reading_at + 1 :], first_line + reading_at + 1):
             body += [*_block_markdown(block), ""]
-    lesson.body_md = "\n".join(body).strip()
+    return body
 
-    quiz: QuizData | None = None
+
+def _readiness_quiz(
+    lines: list[str], quiz_at: int, title: str, lesson: LessonData, *, path: str, ledger: Ledger
+) -> tuple[QuizData, list[QuestionData]]:
+    quiz_slug = readiness_quiz_slug(lesson.slug)
+    quiz = QuizData(
+        slug=quiz_slug,
+        title=title or f"{lesson.title} — readiness check",
+        kind="readiness",
+        source=Source(path, quiz_at + 1),
+    )
     questions: list[QuestionData] = []
-    if quiz_at is not None:
-        quiz_slug = readiness_quiz_slug(lesson.slug)
-        quiz = QuizData(
-            slug=quiz_slug,
-            title=quiz_title or f"{lesson.title} — readiness check",
-            kind="readiness",
-            source=Source(path, quiz_at + 1),
-        )
-        for n, item in enumerate(
-            parse_inline_quiz(lines[quiz_at:], first_line=quiz_at + 1, ledger=ledger), start=1
-        ):
-            slug = quiz_question_slug(quiz_slug, n)
-            questions.append(
-                QuestionData(
-                    slug=slug,
-                    prompt=item.prompt,
-                    answer=item.answer,
-                    lesson=lesson.slug,
-                    source=Source(path, item.line),
-                )
+    items = parse_inline_quiz(lines[quiz_at:], first_line=quiz_at + 1, ledger=ledger)
+    for n, item in enumerate(items, start=1):
+        slug = quiz_question_slug(quiz_slug, n)
+        questions.append(
+            QuestionData(
+                slug=slug,
+                prompt=item.prompt,
+                answer=item.answer,
+                lesson=lesson.slug,
+                source=Source(path, item.line),
             )
-            quiz.question_slugs.append(slug)
+        )
+        quiz.question_slugs.append(slug)
+    return quiz, questions
+
+
+def parse_explainer(text: str, *, path: str, ledger: Ledger) -> ExplainerData:
+    """A long explainer page: header, two-digit chapters, callouts, reading path, readiness quiz."""
+    lines = text.split("\n")
+    ledger.use_span(1, len(lines))  # every line of the page goes into the lesson or its quiz
+    quiz_at, quiz_title, end = _quiz_bounds(lines)
+    first_chapter = next((i for i in range(end) if _CHAPTER_RE.match(lines[i])), end)
+    header = [line.strip() for line in lines[:first_chapter] if line.strip()]
+    lesson, read_at = _read_header(header, path)
+    body = _read_meta(lesson, header[read_at]) if read_at is not None else []
+    body += _body(lines[first_chapter:end], first_chapter + 1)
+    lesson.body_md = "\n".join(body).strip()
+    if quiz_at is None:
+        return ExplainerData(lesson=lesson, quiz=None, questions=[])
+    quiz, questions = _readiness_quiz(lines, quiz_at, quiz_title, lesson, path=path, ledger=ledger)
     return ExplainerData(lesson=lesson, quiz=quiz, questions=questions)
