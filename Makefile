@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve demo test unit lint format screenshots stack stack-stop bench clean
+.PHONY: install run serve demo test unit lint format screenshots stack stack-stop bench overload clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ stack-stop:
 ## make bench: seed a large dataset, load-test with wrk on loopback, print ratios to a bare Django view
 bench: install
 	bench/run.sh
+
+## make overload: 200 connections for 30 s against a running `make stack`: old config vs nginx in front (docs/deploy.md)
+overload: install
+	bench/overload.sh
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
