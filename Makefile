@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve demo test unit lint format screenshots stack stack-stop bench overload clean
+.PHONY: install run serve demo demo-reset test unit lint format screenshots stack stack-stop bench overload evaluate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: set up everything, load the demo course and accounts, serve http://127.0.0.1:8000
+## make run: set up everything, load the demo course and accounts (only when absent), serve http://127.0.0.1:8000
 run: demo serve
 
 demo: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+
+## make demo-reset: reload the demo course and reset the demo accounts on purpose (undoes admin edits to them)
+demo-reset: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo --reset
 
 serve: install
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -59,6 +64,10 @@ bench: install
 ## make overload: 200 connections for 30 s against a running `make stack`: old config vs nginx in front (docs/deploy.md)
 overload: install
 	bench/overload.sh
+
+## make evaluate: replay the real review log and the learner simulation through the learner model, print the tables
+evaluate: install
+	$(BIN)/python manage.py evaluate_learner_model $(EVALUATE_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from accounts.days import local_date
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -48,7 +50,7 @@ class Profile(models.Model):
         return timezone.now().astimezone(self.tz)
 
     def local_today(self) -> date:
-        return self.local_now().date()
+        return local_date(timezone.now(), self.tz)
 
 
 class CourseInstructor(models.Model):

@@ -247,6 +247,7 @@ def request_files(
             shown_ms=shown - 8_000,
             nonce=f"bench{n}",
             revealed_ms=shown - 3_000 if revealed else None,
+            onscreen_ms=shown - 8_000,
         ).sign()
 
     def check_post(n: int, action: str, *, revealed: bool, extra: dict[str, str]) -> Line:
@@ -258,7 +259,7 @@ def request_files(
         return ("POST", url, session.cookie, session.csrf, body)
 
     signed_in = [(s.cookie, s.csrf) for s in sessions]
-    grade_extra = {"grade": "good"}
+    grade_extra = {"grade": "3"}  # the one grade format: 1 Again to 4 Easy
     files = {
         "bare": write_requests(folder / "bare.tsv", [("GET", "/bench/bare", "", "", "")]),
         "lesson": write_requests(folder / "lesson.tsv", [("GET", url, "", "", "") for url in lessons]),

@@ -238,6 +238,10 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 # The beat schedule lives here so that worker, beat and tests read one definition.
 CELERY_BEAT_SCHEDULE = {
+    "nightly-course-memory-fit": {
+        "task": "mastery.tasks.fit_course_memory",
+        "schedule": crontab(minute=30, hour=1),
+    },
     "nightly-mastery-decay": {
         "task": "mastery.tasks.nightly_mastery_decay",
         "schedule": crontab(hour=2, minute=0),
@@ -257,8 +261,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
-# Where `make run` finds the demo course bundle.
+# Where `make run` finds the demo course bundle, and the slug its course.md gives it
+# (`load_demo` imports it only while no course has that slug).
 DEMO_BUNDLE_DIR = BASE_DIR / "demo" / "course"
+DEMO_COURSE_SLUG = "database-internals"
 
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

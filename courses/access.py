@@ -88,7 +88,7 @@ def get_course_for_user(user: User, course_slug: str) -> Course:
 
 
 def get_module_for_user(user: User, course_slug: str, module_slug: str) -> Module:
-    """The module record: lessons with their concept-index entries, quizzes and recall plans."""
+    """The module record: lessons with their concept-index entries, and recall plans."""
     entries = ConceptIndexEntry.objects.select_related("concept").order_by("order", "id")
     lessons = (
         Lesson.objects.defer("body_html", "toc")
@@ -100,7 +100,6 @@ def get_module_for_user(user: User, course_slug: str, module_slug: str) -> Modul
         .filter(course_visible_q(user, "course__"), course__slug=course_slug, slug=module_slug)
         .prefetch_related(
             Prefetch("lessons", queryset=lessons),
-            Prefetch("quizzes", queryset=Quiz.objects.order_by("kind", "title")),
             Prefetch("recall_plans", queryset=RecallPlan.objects.order_by("order", "id")),
         )
         .first()

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from courses import services as course_services
 from courses.admin_views import course_export_response, course_import_view
+from courses.authoring import AuthoringAdmin, AuthoringInline, LooseOrderedFormSet, OrderedForm
 from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Depth, Lesson
 
@@ -21,8 +22,10 @@ admin.site.site_title = "Studyhall admin"
 admin.site.index_title = "Curriculum"
 
 
-class ModuleInline(admin.TabularInline):
+class ModuleInline(AuthoringInline):
     model = Module
+    form = OrderedForm
+    formset = LooseOrderedFormSet
     fields = ["order", "slug", "title", "kind", "status", "planned_lessons"]
     ordering = ["order", "id"]
     extra = 0
@@ -30,7 +33,7 @@ class ModuleInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(AuthoringAdmin):
     list_display = ["title", "slug", "is_published", "order", "updated_at"]
     list_editable = ["order"]
     list_filter = ["is_published"]
@@ -83,8 +86,10 @@ class CourseAdmin(admin.ModelAdmin):
             course_services.course_render(course=form.instance)
 
 
-class LessonInline(admin.TabularInline):
+class LessonInline(AuthoringInline):
     model = Lesson
+    form = OrderedForm
+    formset = LooseOrderedFormSet
     fields = ["order", "slug", "title", "kind", "read_minutes", "difficulty"]
     ordering = ["order", "id"]
     extra = 0
@@ -92,7 +97,7 @@ class LessonInline(admin.TabularInline):
 
 
 @admin.register(Module)
-class ModuleAdmin(admin.ModelAdmin):
+class ModuleAdmin(AuthoringAdmin):
     list_display = ["title", "course", "kind", "order", "lessons_built"]
     list_filter = ["course", "kind"]
     list_select_related = ["course"]
@@ -136,9 +141,14 @@ class ConceptIndexEntryForm(forms.ModelForm):
         return cleaned
 
 
-class ConceptIndexEntryByConceptInline(admin.TabularInline):
+class ConceptIndexEntryInlineForm(OrderedForm, ConceptIndexEntryForm):
+    """An index entry as an inline row: its order may be left blank (after the others)."""
+
+
+class ConceptIndexEntryByConceptInline(AuthoringInline):
     model = ConceptIndexEntry
-    form = ConceptIndexEntryForm
+    form = ConceptIndexEntryInlineForm
+    formset = LooseOrderedFormSet
     fields = ["lesson", "depth", "notes", "order"]
     autocomplete_fields = ["lesson"]
     extra = 0
@@ -148,7 +158,7 @@ class ConceptIndexEntryByConceptInline(admin.TabularInline):
 
 
 @admin.register(Concept)
-class ConceptAdmin(admin.ModelAdmin):
+class ConceptAdmin(AuthoringAdmin):
     list_display = ["name", "slug", "course", "deepest_depth", "entry_count"]
     list_filter = ["course"]
     list_select_related = ["course"]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import io
+import secrets
+import shutil
 import stat
 import tempfile
+import time
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
@@ -13,7 +16,6 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -23,7 +25,12 @@ from courses.models import Course
 
 if TYPE_CHECKING:
     from courses.admin import CourseAdmin
-    from courses.bundles import ImportResult
+
+# An upload waits here between its preview and the instructor's confirmation. One folder
+# per preview, named by an unguessable token that only the uploader's session holds.
+PENDING_ROOT = Path(tempfile.gettempdir()) / "studyhall-pending-imports"
+PENDING_MAX_AGE = 60 * 60
+SESSION_KEY = "bundle_import_previews"
 
 MAX_BUNDLE_MB = 20
 MAX_BUNDLE_BYTES = MAX_BUNDLE_MB * 1024 * 1024
@@ -55,6 +62,7 @@ class BundleImportForm(forms.Form):
             ("record", "Module record"),
             ("recall", "Recall week"),
             ("explainer", "Explainer page"),
+            ("cheatsheet", "Cheat sheet (a question bank)"),
         ],
         help_text="Only for a single document.",
     )
@@ -136,13 +144,11 @@ def find_bundle_root(root: Path) -> Path:
 
 def _error_text(err: BundleError, root: Path) -> str:
     # The bundle sits in a temporary folder; its path means nothing to the instructor.
-    text = str(err)
-    for prefix in {str(root), str(root.resolve())}:
-        text = text.replace(prefix + "/", "")
-    return text
+    return _strip_root(str(err), root)
 
 
-def _import_upload(form: BundleImportForm, root: Path) -> ImportResult:
+def _store_upload(form: BundleImportForm, root: Path) -> Path:
+    """Unpack or save the upload under root; the path to import (a bundle folder or a document)."""
     upload = form.cleaned_data["upload"]
     if form.is_document():
         # Only the base name is kept, so the file lands inside root whatever the browser sent.
@@ -150,45 +156,105 @@ def _import_upload(form: BundleImportForm, root: Path) -> ImportResult:
         with target.open("wb") as dest:
             for chunk in upload.chunks():
                 dest.write(chunk)
-        return import_bundle(
-            target, course_slug=form.cleaned_data["course_slug"], kind=form.cleaned_data["kind"] or None
-        )
+        return target
     extract_zip(upload, root)
-    return import_bundle(find_bundle_root(root))
+    return find_bundle_root(root)
 
 
-def course_import_view(request: HttpRequest, *, model_admin: CourseAdmin) -> HttpResponse:
-    if not model_admin.has_import_permission(request):
-        raise PermissionDenied
-    status = 200
-    if request.method == "POST":
-        form = BundleImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            with tempfile.TemporaryDirectory(prefix="studyhall-import-") as tmp:
-                root = Path(tmp)
-                try:
-                    # The importer is atomic already; this keeps "nothing changed" true here regardless.
-                    with transaction.atomic():
-                        result = _import_upload(form, root)
-                except UploadRejected as err:
-                    form.add_error("upload", str(err))
-                except BundleError as err:
-                    form.add_error(None, _error_text(err, root))
-                else:
-                    model_admin.message_user(request, result.summary(), messages.SUCCESS)
-                    info = (model_admin.opts.app_label, model_admin.opts.model_name)
-                    return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
-        status = 400
-    else:
-        form = BundleImportForm()
-    context = {
+def _sweep_pending() -> None:
+    if not PENDING_ROOT.is_dir():
+        return
+    cutoff = time.time() - PENDING_MAX_AGE
+    for folder in PENDING_ROOT.iterdir():
+        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _context(request: HttpRequest, model_admin: CourseAdmin, **extra: Any) -> dict[str, Any]:
+    return {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,
         "title": "Import a course bundle",
-        "form": form,
         "max_mb": MAX_BUNDLE_MB,
+        **extra,
     }
-    return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=status)
+
+
+def _preview(request: HttpRequest, form: BundleImportForm, model_admin: CourseAdmin) -> HttpResponse:
+    """Step one: unpack, run the whole import as a dry run, show its report and keep the upload."""
+    _sweep_pending()
+    token = secrets.token_urlsafe(24)
+    root = PENDING_ROOT / token
+    root.mkdir(parents=True, mode=0o700)
+    course_slug, kind = form.cleaned_data["course_slug"] or None, form.cleaned_data["kind"] or None
+    try:
+        target = _store_upload(form, root)
+        result = import_bundle(target, course_slug=course_slug, kind=kind, dry_run=True)
+    except (UploadRejected, BundleError) as err:
+        shutil.rmtree(root, ignore_errors=True)
+        if isinstance(err, UploadRejected):
+            form.add_error("upload", str(err))
+        else:
+            form.add_error(None, _error_text(err, root))
+        context = _context(request, model_admin, form=form)
+        return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
+    previews = request.session.get(SESSION_KEY, {})
+    previews[token] = {"path": str(target), "course_slug": course_slug, "kind": kind}
+    request.session[SESSION_KEY] = previews
+    lines = [_strip_root(line, root) for line in result.lines()]
+    context = _context(request, model_admin, report=lines, token=token, title="Check the import")
+    return TemplateResponse(request, "admin/courses/course/import_preview.html", context)
+
+
+def _confirm(request: HttpRequest, token: str, model_admin: CourseAdmin) -> HttpResponse:
+    """Step two: the instructor read the report; import the kept upload for real."""
+    previews = request.session.get(SESSION_KEY, {})
+    pending = previews.pop(token, None) if isinstance(previews, dict) else None
+    request.session[SESSION_KEY] = previews if isinstance(previews, dict) else {}
+    root = PENDING_ROOT / token
+    if pending is None or not root.is_dir() or not Path(pending["path"]).is_relative_to(root):
+        error = "This preview has expired or was already imported; upload the file again."
+        context = _context(request, model_admin, form=BundleImportForm(), import_error=error)
+        return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
+    try:
+        result = import_bundle(
+            Path(pending["path"]), course_slug=pending["course_slug"], kind=pending["kind"]
+        )
+    except BundleError as err:
+        # The course changed between preview and confirmation in a way the bundle no longer fits.
+        error = _error_text(err, root)
+        context = _context(request, model_admin, form=BundleImportForm(), import_error=error)
+        return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    model_admin.message_user(request, result.summary(), messages.SUCCESS)
+    info = (model_admin.opts.app_label, model_admin.opts.model_name)
+    return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))
+
+
+def _strip_root(text: str, root: Path) -> str:
+    for prefix in {str(root), str(root.resolve())}:
+        text = text.replace(prefix + "/", "")
+    return text
+
+
+def course_import_view(request: HttpRequest, *, model_admin: CourseAdmin) -> HttpResponse:
+    """Upload, then a preview of the report (nothing written), then the import on confirmation."""
+    if not model_admin.has_import_permission(request):
+        raise PermissionDenied
+    if request.method == "POST" and "confirm" in request.POST:
+        token = request.POST.get("confirm", "")
+        if not isinstance(token, str) or not token.replace("-", "").replace("_", "").isalnum():
+            token = "invalid"
+        return _confirm(request, token, model_admin)
+    if request.method == "POST":
+        form = BundleImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            return _preview(request, form, model_admin)
+        context = _context(request, model_admin, form=form)
+        return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
+    context = _context(request, model_admin, form=BundleImportForm())
+    return TemplateResponse(request, "admin/courses/course/import_bundle.html", context)
 
 
 def course_export_response(course: Course) -> HttpResponse:

@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from accounts.roles import INSTRUCTORS_GROUP
 from accounts.services import profile_for
 
 CURRICULUM_APPS = ("courses", "lessons", "quizzes")
+# Course settings that live with the learner model: a course's desired retention.
+CURRICULUM_MODELS = (("mastery", "coursememory"),)
 __all__ = ["INSTRUCTORS_GROUP", "demo_accounts_ensure", "instructors_group_ensure"]
 
 
@@ -32,20 +35,30 @@ DEMO_ACCOUNTS = (
 def instructors_group_ensure() -> Group:
     """The Instructors group, holding every permission on the curriculum apps."""
     group, _ = Group.objects.get_or_create(name=INSTRUCTORS_GROUP)
-    group.permissions.set(Permission.objects.filter(content_type__app_label__in=CURRICULUM_APPS))
+    extra = Q()
+    for app_label, model in CURRICULUM_MODELS:
+        extra |= Q(content_type__app_label=app_label, content_type__model=model)
+    group.permissions.set(Permission.objects.filter(Q(content_type__app_label__in=CURRICULUM_APPS) | extra))
     return group
 
 
 @transaction.atomic
-def demo_accounts_ensure() -> list[DemoAccount]:
-    """Create (or reset) the demo instructor and student, each with a Profile.
+def demo_accounts_ensure(*, reset: bool = False) -> list[tuple[DemoAccount, bool]]:
+    """Create the demo instructor and student when absent, each with a Profile.
 
-    Instructors are staff in the Instructors group.
+    Instructors are staff in the Instructors group. An account that exists is left as an
+    admin may have edited it (password, staff flag, groups) unless `reset` is given.
+    Returns each account with whether it now has the published password.
     """
     group = instructors_group_ensure()
     user_model = get_user_model()
+    result: list[tuple[DemoAccount, bool]] = []
     for account in DEMO_ACCOUNTS:
-        user, _ = user_model.objects.get_or_create(username=account.username)
+        user, created = user_model.objects.get_or_create(username=account.username)
+        result.append((account, created or reset))
+        if not (created or reset):
+            profile_for(user)
+            continue
         user.email = f"{account.username}@studyhall.invalid"
         user.is_staff = account.role == "instructor"
         user.set_password(account.password)
@@ -54,4 +67,4 @@ def demo_accounts_ensure() -> list[DemoAccount]:
             user.groups.add(group)
         # The dashboard, review queue and digests all read the learner's day from the profile.
         profile_for(user)
-    return list(DEMO_ACCOUNTS)
+    return result

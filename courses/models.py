@@ -11,6 +11,10 @@ class CourseQuerySet(models.QuerySet["Course"]):
 
 
 class Course(models.Model):
+    class CheatSheetAccess(models.TextChoices):
+        AFTER_CHECKS = "after_checks", "After the learner has answered the module's checks once"
+        OPEN = "open", "At once"
+
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=200)
     summary = models.CharField(max_length=500, blank=True)
@@ -18,6 +22,14 @@ class Course(models.Model):
     description_html = models.TextField(blank=True, editable=False)
     is_published = models.BooleanField(default=True)
     order = models.PositiveIntegerField(default=0)
+    cheat_sheet_access = models.CharField(
+        "cheat sheets open",
+        max_length=20,
+        choices=CheatSheetAccess.choices,
+        default=CheatSheetAccess.AFTER_CHECKS,
+        help_text="A cheat sheet lists every answer of a module; by default a learner earns it by "
+        "answering each of the module's checks once.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CourseQuerySet.as_manager()

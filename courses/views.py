@@ -17,7 +17,7 @@ from courses.models import Module
 from lessons.models import ConceptIndexEntry, Depth, Lesson
 from mastery.queries import concept_panel
 from quizzes.access import section_labels
-from quizzes.models import Question
+from quizzes.models import Question, Quiz
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,9 @@ def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> H
             "row": row,
             "records": records,
             "index": [entry for record in records for entry in record.entries],
-            "quizzes": list(module.quizzes.all()),
+            # Quizzes set on the module, and an imported explainer's readiness quiz that names
+            # no module but asks about the module's lessons.
+            "quizzes": list(Quiz.objects.for_module(module).order_by("kind", "title")),
             "recall_plans": list(module.recall_plans.all()),
         },
     )

@@ -14,16 +14,18 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
-from courses.admin import ConceptIndexEntryForm
+from courses.admin import ConceptIndexEntryForm, ConceptIndexEntryInlineForm
+from courses.authoring import AuthoringAdmin, AuthoringInline, LooseOrderedFormSet, check_marker_problem
 from lessons import services as lesson_services
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes import services as quiz_services
 from quizzes.models import Question
 
 
-class ConceptIndexEntryByLessonInline(admin.TabularInline):
+class ConceptIndexEntryByLessonInline(AuthoringInline):
     model = ConceptIndexEntry
-    form = ConceptIndexEntryForm
+    form = ConceptIndexEntryInlineForm
+    formset = LooseOrderedFormSet
     fields = ["concept", "depth", "notes", "order"]
     autocomplete_fields = ["concept"]
     ordering = ["order", "id"]
@@ -33,8 +35,27 @@ class ConceptIndexEntryByLessonInline(admin.TabularInline):
         return super().get_queryset(request).select_related("concept__course")
 
 
+class LessonForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        # The admin's fieldsets decide what is shown; the form only adds the marker check.
+        exclude: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        module = cleaned.get("module")
+        body = cleaned.get("body_md")
+        if module is not None and body:
+            problem = check_marker_problem(body, module.course_id, module.course.title)
+            if problem:
+                self.add_error("body_md", problem)
+        return cleaned
+
+
 @admin.register(Lesson)
-class LessonAdmin(admin.ModelAdmin):
+class LessonAdmin(AuthoringAdmin):
+    form = LessonForm
     list_display = ["title", "slug", "module", "course", "kind", "order", "built", "updated_at"]
     # Module and course are shown on every row; without this each row costs two queries.
     list_select_related = ["module__course"]
@@ -54,7 +75,15 @@ class LessonAdmin(admin.ModelAdmin):
             "Lesson record",
             {
                 "classes": ["collapse"],
-                "fields": ["mental_models_md", "analogies_md", "how_taught_md", "not_covered_md", "notebook"],
+                "fields": [
+                    "concepts_taught_md",
+                    "mental_models_md",
+                    "analogies_md",
+                    "how_taught_md",
+                    "not_covered_md",
+                    "notebook",
+                    "notebook_about",
+                ],
             },
         ),
     ]
@@ -125,7 +154,7 @@ class LessonAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConceptIndexEntry)
-class ConceptIndexEntryAdmin(admin.ModelAdmin):
+class ConceptIndexEntryAdmin(AuthoringAdmin):
     form = ConceptIndexEntryForm
     list_display = ["concept", "lesson", "depth", "course", "order"]
     list_filter = ["depth", "lesson__module__course"]

@@ -47,6 +47,13 @@ class Lesson(models.Model):
     body_html = models.TextField(blank=True, editable=False)
     toc = models.JSONField(default=list, blank=True, editable=False)
     # The lesson record: what an instructor keeps about how the lesson teaches.
+    concepts_taught_md = models.TextField(
+        "concepts taught (Markdown)",
+        blank=True,
+        help_text="The record's own wording of what the lesson teaches (the concept index stays the source "
+        "of truth for concepts and depths).",
+    )
+    concepts_taught_html = models.TextField(blank=True, editable=False)
     mental_models_md = models.TextField("mental models (Markdown)", blank=True)
     mental_models_html = models.TextField(blank=True, editable=False)
     analogies_md = models.TextField("analogies (Markdown)", blank=True)
@@ -56,6 +63,7 @@ class Lesson(models.Model):
     not_covered_md = models.TextField("not covered (Markdown)", blank=True)
     not_covered_html = models.TextField(blank=True, editable=False)
     notebook = models.CharField(max_length=300, blank=True, help_text="Notebook file name or link.")
+    notebook_about = models.TextField(blank=True, help_text="What the notebook has the learner do.")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LessonQuerySet.as_manager()

@@ -67,6 +67,8 @@ CALLOUT_LABELS: dict[str, str] = {
 CALLOUT_ALIASES: dict[str, str] = {
     "tl-dr": "tldr",
     "summary": "tldr",
+    "the-insight": "insight",
+    "key-insight": "insight",
     "danger": "warning",
     "caution": "warning",
 }
@@ -386,9 +388,12 @@ def render_lesson(text: str) -> RenderedLesson:
     return RenderedLesson(html=html_text, sections=list(state.sections), check_slugs=list(state.checks))
 
 
-_REF_SPLIT_RE = re.compile(r"\s*[+,;&]\s*")
+_REF_SPLIT_RE = re.compile(r"\s*[+,;&]\s*|\s+and\s+", re.IGNORECASE)
 _REF_NUMBER_RE = re.compile(r"§+\s*(\d+(?:\.\d+)*)")
-_BARE_NUMBER_RE = re.compile(r"^(?:sections?\s+|sec\.?\s*)?(\d+(?:\.\d+)*)\.?$", re.IGNORECASE)
+# "2.1", "Section 2.1", "Sections 1.4 and 2.1" (split on "and" first), "Ch. 10", "chapter 3".
+_BARE_NUMBER_RE = re.compile(
+    r"^(?:sections?\s+|sec\.?\s*|ch(?:apters?|s?\.)?\s*)?(\d+(?:\.\d+)*)\.?$", re.IGNORECASE
+)
 
 
 def _resolve_part(part: str, sections: Sequence[SectionInfo | Section]) -> str:

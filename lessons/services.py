@@ -9,7 +9,7 @@ from django.db import transaction
 from lessons.models import Lesson, Section
 from lessons.rendering import SectionInfo, render_lesson, render_markdown
 
-RECORD_FIELDS = ("mental_models", "analogies", "how_taught", "not_covered")
+RECORD_FIELDS = ("concepts_taught", "mental_models", "analogies", "how_taught", "not_covered")
 SECTION_TITLE_MAX = 300  # Section.title max_length
 
 # savepoint=False: these run once per object inside course_render's transaction, where a

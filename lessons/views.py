@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from lessons.access import get_lesson_for_user
 from mastery.models import LessonRead
 from quizzes.forms import check_tokens
-from quizzes.models import Question
+from quizzes.models import Question, Quiz
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, module_slug: str, less
     read: LessonRead | None = None
     if request.user.is_authenticated:
         read = LessonRead.objects.filter(learner_id=request.user.pk, lesson=page.lesson).first()
+    readiness = list(Quiz.objects.readiness().for_lesson(page.lesson).order_by("title"))
     return render(
         request,
         "lessons/lesson.html",
@@ -47,6 +48,7 @@ def lesson_detail(request: HttpRequest, course_slug: str, module_slug: str, less
             "course": page.lesson.module.course,
             "parts": parts,
             "read": read,
+            "readiness_quizzes": readiness,
             "mode": "study",
             "here": request.get_full_path(),
         },

@@ -1,4 +1,4 @@
-"""Access helpers for the mastery pages: who is an instructor, and the cheat-sheet module."""
+"""Access helpers for the mastery pages: who is an instructor, and the cheat-sheet module and course."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from accounts.roles import is_instructor, teaches
 from courses.access import User, course_visible_q
 from courses.models import Course, Module
 from lessons.models import Lesson
-from quizzes.models import Option, Question, Quiz
+from quizzes.models import Option, Question
 
 
 def get_course_for_instructor(user: User, course_slug: str) -> Course:
@@ -29,29 +29,41 @@ def get_course_for_instructor(user: User, course_slug: str) -> Course:
     return course
 
 
-def get_cheat_sheet_module_for_user(user: User, course_slug: str, module_slug: str) -> Module:
-    """A module with its lessons in order, each with its questions and options, and its readiness quizzes."""
+def _sheet_lessons() -> Prefetch:
+    """Lessons in order with what a cheat sheet reads: the outline and body (chapters and
+    their words), and the questions with their correct option."""
     questions = Question.objects.order_by("pk").prefetch_related(
         Prefetch("options", queryset=Option.objects.filter(is_correct=True), to_attr="correct_options")
     )
     lessons = (
-        Lesson.objects.only("id", "module_id", "slug", "title", "order")
+        Lesson.objects.only("id", "module_id", "slug", "title", "order", "toc", "body_html")
         .order_by("order", "id")
         .prefetch_related(Prefetch("questions", queryset=questions))
     )
+    return Prefetch("lessons", queryset=lessons)
+
+
+def get_cheat_sheet_module_for_user(user: User, course_slug: str, module_slug: str) -> Module:
+    """A module with its course and its lessons in order, each with its questions and correct options."""
     module = (
         Module.objects.select_related("course")
         .filter(course_visible_q(user, "course__"), course__slug=course_slug, slug=module_slug)
-        .prefetch_related(
-            Prefetch("lessons", queryset=lessons),
-            Prefetch(
-                "quizzes",
-                queryset=Quiz.objects.filter(kind=Quiz.Kind.READINESS).order_by("title"),
-                to_attr="readiness_quizzes",
-            ),
-        )
+        .prefetch_related(_sheet_lessons())
         .first()
     )
     if module is None:
         raise Http404("No such module.")
     return module
+
+
+def get_cheat_sheet_course_for_user(user: User, course_slug: str) -> Course:
+    """A course with its modules in order, each loaded as get_cheat_sheet_module_for_user loads one."""
+    modules = Module.objects.order_by("order", "id").prefetch_related(_sheet_lessons())
+    course = (
+        Course.objects.filter(course_visible_q(user), slug=course_slug)
+        .prefetch_related(Prefetch("modules", queryset=modules))
+        .first()
+    )
+    if course is None:
+        raise Http404("No such course.")
+    return course

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from mastery.models import Attempt, ConceptMastery, ReviewCard
+from mastery.models import Attempt, ConceptMastery, CourseMemory, ReviewCard
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,3 +57,12 @@ class ConceptMasteryAdmin(ReadOnlyAdmin):
     search_fields = ("learner__username", "concept__name", "concept__slug")
     list_select_related = ("learner", "concept")
     ordering = ("learner", "concept")
+
+
+@admin.register(CourseMemory)
+class CourseMemoryAdmin(admin.ModelAdmin):
+    """Instructors set the desired retention; the parameters are fitted nightly, never typed in."""
+
+    list_display = ("course", "desired_retention", "fitted_reviews", "fitted_at")
+    fields = ("course", "desired_retention", "fitted_reviews", "fitted_at", "parameters", "same_day")
+    readonly_fields = ("fitted_reviews", "fitted_at", "parameters", "same_day")

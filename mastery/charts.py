@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,9 +18,16 @@ class ForecastPoint:
     expected: float  # questions expected to be remembered
     mean: float  # mean retrievability, 0 to 1
 
+    @property
+    def percent(self) -> int:
+        return scheduling.recall_percent(self.mean)
+
 
 def retention_forecast(
-    cards: Sequence[ReviewCard], now: datetime, days: int = FORECAST_DAYS
+    cards: Sequence[ReviewCard],
+    now: datetime,
+    days: int = FORECAST_DAYS,
+    models: Mapping[int, scheduling.MemoryModel] | None = None,
 ) -> list[ForecastPoint]:
     """Expected remembered questions for each of the next `days` days if the learner stops reviewing.
 
@@ -29,7 +36,7 @@ def retention_forecast(
     reviewed = [rc for rc in cards if rc.last_review is not None and rc.stability]
     if not reviewed:
         return []
-    rows = scheduling.forecast(reviewed, [now + timedelta(days=day) for day in range(days + 1)])
+    rows = scheduling.forecast(reviewed, [now + timedelta(days=day) for day in range(days + 1)], models)
     return [
         ForecastPoint(day=day, expected=sum(values), mean=sum(values) / len(values))
         for day, values in enumerate(rows)
@@ -89,8 +96,8 @@ def forecast_chart(
     first, last = points[0], points[-1]
     desc = (
         f"Of {cards} reviewed question{'s' if cards != 1 else ''}, you are expected to remember "
-        f"{first.expected:.1f} today ({first.mean:.0%}) and {last.expected:.1f} in {last.day} days "
-        f"({last.mean:.0%}) if you stop reviewing."
+        f"{first.expected:.1f} today ({scheduling.recall_percent(first.mean)}%) and {last.expected:.1f} in "
+        f"{last.day} days ({scheduling.recall_percent(last.mean)}%) if you stop reviewing."
     )
     table = [p for p in points if p.day in {0, 7, 14, 30} or p is last]
     return ForecastChart(

@@ -1,38 +1,83 @@
-"""The mastery model: from a learner's attempts on a concept's questions to a level.
+"""The mastery model: from a learner's attempts on a concept's questions to a probability and a level.
 
 Pure: no database, no clock. One sentence for a student (docs/mastery.md has the rest):
-your level rises only with honest successes, spread over days, on questions as deep as
-the concept is taught, and it drops a step while your latest answer is a miss.
+your level is our estimate of the chance you would answer a question on this concept
+right now, and it rises only with honest answers spread over days, on questions as deep
+as the concept is taught.
 
-Retrievability (will you still remember it?) is deliberately not part of the level:
-the level says what you have shown, retrievability what you are likely to recall now.
+The estimate (docs/learner-model.md argues the choice) is a concept-level memory trace:
+every counted attempt updates a knowledge share k (a recency-weighted, trust-weighted
+success rate, started from the learner's prior) and a concept stability S (days) that
+grows only when a success comes after some forgetting (spacing) and shrinks on a miss.
+The chance of a right answer at time t is p(t) = k * R(t - last, S), with R the course's
+FSRS-6 forgetting curve (mastery.scheduling). The level is read from p with depth and
+spacing rules, so it falls as evidence ages and when a miss arrives.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from lessons.models import Depth
 from mastery.models import Grade, Level, Mode
+from mastery.scheduling import DEFAULT_MODEL, MemoryModel, elapsed_days
 
-SELF_GRADE_SCORE: dict[int, float] = {Grade.AGAIN: 0.0, Grade.HARD: 0.5, Grade.GOOD: 0.85, Grade.EASY: 1.0}
+# A self-grade as the chance it stands for a right answer: Good and Easy both mean "recalled"
+# (Easy earns no more than Good here, so grading everything Easy buys nothing).
+SELF_GRADE_SCORE: dict[int, float] = {Grade.AGAIN: 0.0, Grade.HARD: 0.6, Grade.GOOD: 0.95, Grade.EASY: 1.0}
 SUCCESS = 0.5
 PEEK_MS = 3000
 PEEK_CAP = 0.25
 RECENT = 5
-PROFICIENT_ACCURACY = 0.65
-MASTERED_ACCURACY = 0.8
-MASTERED_CLEAN_RUN = 3
-MASTERED_GAP_DAYS = 3
+
+# Probability thresholds of the levels (the estimate of a right answer now).
+FAMILIAR_P = 0.5
+PROFICIENT_P = 0.7
+MASTERED_P = 0.85
 PROFICIENT_DAYS = 2
+MASTERED_DAYS = 2
+MASTERED_GAP_DAYS = 3
+# Two successes count as two days only when they are on different local dates AND this far
+# apart: ten minutes either side of midnight is one sitting, not spaced practice.
+SPACING_HOURS = 16
+# Key-point coverage that counts as objective-enough evidence for Mastered.
+KEY_POINTS_MASTERED = 0.8
+
+# Knowledge share: Beta pseudo-counts of the prior, and how much each new counted attempt
+# discounts the older ones (recent performance matters more: R-PFA, Galyardt & Goldin 2015).
+PRIOR_WEIGHT = 2.0
+# A miss counts half as much as a success in the knowledge share: the learner sees the
+# answer right after it (feedback is restudy), so a miss says less about the next answer.
+# PFA gives successes and failures separate weights for the same reason (Pavlik et al.
+# 2009); 0.5 was measured best on the simulation and the real log (docs/learner-model.md).
+MISS_WEIGHT = 0.5
+RECENCY = 0.7
+DEFAULT_PRIOR = 0.5
+# Concept stability (days): the first success, the growth on a spaced success, the loss on a miss.
+FIRST_STABILITY = 1.0
+STABILITY_GAIN = 24.0
+STABILITY_SHRINK = 0.6
+STABILITY_MIN = 0.1
+# Trust of self-grades when a learner has no multiple-choice results to compare them with.
+TRUST_UNKNOWN = 0.6
+TRUST_PRIOR_CONCEPTS = 3.0
+TRUST_MIN = 0.1
+# Depth weights: deeper questions say more about the concept (Applied twice Introduced).
+DEPTH_WEIGHT: dict[int, float] = {Depth.INTRODUCED: 0.5, Depth.DEVELOPED: 0.75, Depth.APPLIED: 1.0}
 
 DEPTH_FOR_LEVEL: dict[Level, int] = {
     Level.FAMILIAR: Depth.INTRODUCED,
     Level.PROFICIENT: Depth.DEVELOPED,
     Level.MASTERED: Depth.APPLIED,
+}
+P_FOR_LEVEL: dict[Level, float] = {
+    Level.FAMILIAR: FAMILIAR_P,
+    Level.PROFICIENT: PROFICIENT_P,
+    Level.MASTERED: MASTERED_P,
 }
 TARGET_FOR_DEPTH: dict[int, Level | None] = {
     Depth.MENTIONED: None,
@@ -64,6 +109,16 @@ class EvidenceItem:
     think_ms: int | None
     created_at: datetime
     question: str = ""  # a label (the question slug) so evidence can be shown
+    key_points_total: int | None = None
+    key_points_recalled: int | None = None
+    options: int = 0  # options on a multiple-choice question (its guessing chance is 1/options)
+
+    @property
+    def coverage(self) -> float | None:
+        """Share of the key points the learner ticked; None without a checklist."""
+        if not self.key_points_total or self.key_points_recalled is None:
+            return None
+        return max(0.0, min(1.0, self.key_points_recalled / self.key_points_total))
 
 
 @dataclass(frozen=True)
@@ -72,10 +127,12 @@ class CountedItem:
 
     item: EvidenceItem
     depth: int  # MENTIONED counts as INTRODUCED
-    raw: float  # the score before trust: 1 right, 0 wrong, 0 to 1 for a self-grade
-    score: float  # after trust
+    raw: float  # the score before trust: 1 right, 0 wrong, 0 to 1 for a self-grade or checklist
+    score: float  # after the peek cap
     counts: bool  # False: only shows the concept was attempted (cram, or no answer)
     why: str
+    weight: float = 0.0  # how much it moves the estimate: depth x trust (0 when it does not count)
+    objective: bool = False  # marked by the platform (multiple choice) or itemised (key points)
 
     @property
     def success(self) -> bool:
@@ -91,8 +148,10 @@ class CountedItem:
 
     def as_json(self) -> dict[str, Any]:
         item = self.item
-        if item.grade is not None:
-            result = Grade(item.grade).label
+        if item.coverage is not None:
+            result = f"{item.key_points_recalled} of {item.key_points_total} key points"
+        elif item.grade is not None:
+            result = Grade(item.grade).label if item.grade in Grade.values else str(item.grade)
         elif item.is_correct is not None:
             result = "Right" if item.is_correct else "Wrong"
         else:
@@ -104,11 +163,204 @@ class CountedItem:
             "depth": self.depth,
             "result": result,
             "score": round(self.score, 2),
-            "weight": self.depth if self.counts else 0,
+            "weight": round(self.weight, 2),
             "counts": self.counts,
             "success": self.success,
+            "objective": self.objective,
             "why": self.why,
         }
+
+
+def count_item(item: EvidenceItem, trust: float = 1.0) -> CountedItem:
+    """Score one attempt: what it shows, and how far it can be trusted.
+
+    `trust` (0 to 1) weighs self-grades: how well this learner's self-grades agree with
+    their multiple-choice results (self_grade_trust).
+    """
+    depth = max(Depth.INTRODUCED, min(Depth.APPLIED, item.depth))
+    depth_weight = DEPTH_WEIGHT[depth]
+    coverage = item.coverage
+    objective = False
+    if coverage is not None:
+        raw = coverage
+        what = f"{item.key_points_recalled} of {item.key_points_total} key points recalled"
+        # Ticking listed points is still self-report, but itemised: harder to inflate.
+        trusted = 0.5 + 0.5 * trust
+        objective = True
+    elif item.grade is not None:
+        raw = SELF_GRADE_SCORE.get(item.grade, 0.0)
+        what = f"self-graded {Grade(item.grade).label}" if item.grade in Grade.values else "self-graded"
+        trusted = trust
+    elif item.is_correct is not None:
+        raw = 1.0 if item.is_correct else 0.0
+        what = "right answer" if item.is_correct else "wrong answer"
+        # A right pick could be a guess: with n options it says (1 - 1/n) of a recall.
+        guess = 1 / item.options if item.options > 1 else 0.0
+        trusted = 1.0 - guess if item.is_correct else 1.0
+        objective = True
+    else:
+        return CountedItem(item, depth, 0.0, 0.0, False, "no answer was given: it shows an attempt only")
+    if item.mode == Mode.CRAM:
+        return CountedItem(item, depth, raw, raw, False, f"{what} while cramming: it shows an attempt only")
+    peeked_choice = item.kind == "choice" and item.revealed
+    peeked_quickly = item.revealed and item.think_ms is not None and item.think_ms < PEEK_MS
+    weight = depth_weight * trusted
+    if peeked_choice or peeked_quickly:
+        score = min(raw, PEEK_CAP)
+        why = (
+            f"{what} after the answer was shown within {PEEK_MS // 1000} s: a peek counts at most {PEEK_CAP}"
+            if peeked_quickly
+            else f"{what} after the answer was shown: counts at most {PEEK_CAP}"
+        )
+        return CountedItem(item, depth, raw, score, True, why, depth_weight, False)
+    why = f"{what} on a {depth_label(depth)} question"
+    if not objective and trust < 1:
+        why += (
+            f", weighted {round(trust * 100)}% (how well your self-grades match your multiple-choice results)"
+        )
+    return CountedItem(item, depth, raw, raw, True, why, weight, objective)
+
+
+# --- Trust of self-grades --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GradeRecord:
+    """One of a learner's attempts, for comparing self-grades with objective results."""
+
+    concept_id: int
+    kind: str
+    mode: str
+    grade: int | None
+    is_correct: bool | None
+    revealed: bool
+    options: int = 0
+
+
+def self_grade_trust(records: Iterable[GradeRecord]) -> float:
+    """How far a learner's self-grades can be trusted (TRUST_MIN to 1).
+
+    On each concept where the learner has both self-graded and multiple-choice answers,
+    compare the share of self-graded successes with the share of right picks (corrected
+    for guessing). Claiming more than the picks show lowers trust; a learner without
+    such pairs gets TRUST_UNKNOWN, and few pairs pull toward it.
+    """
+    free: dict[int, list[float]] = {}
+    choice: dict[int, list[float]] = {}
+    for r in records:
+        if r.mode == Mode.CRAM:
+            continue
+        if r.kind == "choice" and r.is_correct is not None and not r.revealed:
+            guess = 1 / r.options if r.options > 1 else 0.0
+            known = 1.0 if r.is_correct else 0.0
+            choice.setdefault(r.concept_id, []).append((known - guess) / (1 - guess) if r.is_correct else 0.0)
+        elif r.grade is not None:
+            free.setdefault(r.concept_id, []).append(
+                1.0 if SELF_GRADE_SCORE.get(r.grade, 0) >= SUCCESS else 0.0
+            )
+    both = [c for c in free if c in choice]
+    if not both:
+        return TRUST_UNKNOWN
+    overclaim = sum(
+        max(0.0, sum(free[c]) / len(free[c]) - sum(choice[c]) / len(choice[c])) for c in both
+    ) / len(both)
+    observed = max(TRUST_MIN, 1.0 - 2.0 * overclaim)
+    n = len(both)
+    return (n * observed + TRUST_PRIOR_CONCEPTS * TRUST_UNKNOWN) / (n + TRUST_PRIOR_CONCEPTS)
+
+
+def learner_prior(records: Iterable[GradeRecord], trust: float = TRUST_UNKNOWN) -> float:
+    """A learner's chance of a right answer on a concept not yet practised: their success rate so far.
+
+    Multiple-choice results count in full, self-graded successes as far as `trust` allows;
+    smoothed toward DEFAULT_PRIOR; peeks and cram answers are left out.
+    """
+    right = total = 0.0
+    for r in records:
+        if r.mode == Mode.CRAM or (r.revealed and r.kind == "choice"):
+            continue
+        if r.kind == "choice" and r.is_correct is not None:
+            total += 1
+            right += 1.0 if r.is_correct else 0.0
+        elif r.grade is not None:
+            total += trust
+            right += trust if SELF_GRADE_SCORE.get(r.grade, 0.0) >= SUCCESS else 0.0
+    return (right + 4 * DEFAULT_PRIOR) / (total + 4)
+
+
+# --- The concept memory trace ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What the evidence says about a concept: enough to give p at any later time."""
+
+    knowledge: float  # share of answers right when the memory is fresh
+    stability: float | None  # days until recall falls to 90 % (None: never succeeded)
+    last: datetime | None  # the last counted attempt
+
+    def probability(self, now: datetime, model: MemoryModel = DEFAULT_MODEL) -> float:
+        """The chance of answering a question on the concept right at `now`."""
+        if self.last is None or self.stability is None:
+            return self.knowledge
+        return self.knowledge * model.curve(elapsed_days(self.last, now), self.stability)
+
+
+def probability_at(
+    knowledge: float | None, stability: float | None, last: datetime | None, now: datetime
+) -> float | None:
+    """The chance of a right answer at `now` from ConceptMastery's stored trace; None without one."""
+    if knowledge is None:
+        return None
+    return Trace(knowledge=knowledge, stability=stability, last=last).probability(now)
+
+
+def trace(
+    counted: Sequence[CountedItem], prior: float = DEFAULT_PRIOR, model: MemoryModel = DEFAULT_MODEL
+) -> Trace:
+    """Replay the counted attempts (oldest first) into a knowledge share and a concept stability."""
+    a = PRIOR_WEIGHT * prior
+    b = PRIOR_WEIGHT * (1 - prior)
+    stability: float | None = None
+    last: datetime | None = None
+    for c in counted:
+        if not c.counts or c.weight <= 0:
+            continue
+        w, s = c.weight, c.score
+        a, b = a * RECENCY + w * s, b * RECENCY + w * MISS_WEIGHT * (1 - s)
+        moment = c.item.created_at
+        if c.success:
+            if stability is None:
+                stability = FIRST_STABILITY * (0.5 + s)
+            else:
+                recall = model.curve(elapsed_days(last or moment, moment), stability)
+                # The spacing effect: a success gains most when some forgetting had set in.
+                gain = STABILITY_GAIN * w * s * stability**-0.2 * (math.exp(1 - recall) - 1)
+                stability *= 1 + gain
+        elif stability is not None:
+            stability = max(STABILITY_MIN, stability * (1 - STABILITY_SHRINK * w * (1 - s)))
+        last = moment
+    knowledge = a / (a + b) if a + b > 0 else prior
+    return Trace(knowledge=knowledge, stability=stability, last=last)
+
+
+def answer_probability(p: float, options: int = 0) -> float:
+    """The chance of a right answer to a given question: multiple choice adds the guess (1/options)."""
+    guess = 1 / options if options > 1 else 0.0
+    return p + (1 - p) * guess
+
+
+def predict_next(
+    counted_before: Sequence[CountedItem],
+    at: datetime,
+    prior: float = DEFAULT_PRIOR,
+    model: MemoryModel = DEFAULT_MODEL,
+) -> float:
+    """The chance of a right answer at `at` from the attempts before it (what the benchmark scores)."""
+    return trace(counted_before, prior, model).probability(at, model)
+
+
+# --- Levels ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -119,6 +371,9 @@ class Assessment:
     recent_accuracy: float | None
     explanation: str
     next_step: str
+    probability: float | None = None  # chance of a right answer now (None: not started)
+    trace: Trace | None = None
+    trust: float = 1.0
 
     @property
     def reached_target(self) -> bool:
@@ -129,63 +384,60 @@ class Assessment:
         return [counted.as_json() for counted in reversed(self.evidence[-limit:])]
 
 
-def count_item(item: EvidenceItem) -> CountedItem:
-    """Score one attempt: what it shows, and how far it can be trusted."""
-    depth = max(Depth.INTRODUCED, min(Depth.APPLIED, item.depth))
-    if item.grade is not None:
-        raw = SELF_GRADE_SCORE.get(item.grade, 0.0)
-        what = f"self-graded {Grade(item.grade).label}" if item.grade in Grade.values else "self-graded"
-    elif item.is_correct is not None:
-        raw = 1.0 if item.is_correct else 0.0
-        what = "right answer" if item.is_correct else "wrong answer"
-    else:
-        return CountedItem(item, depth, 0.0, 0.0, False, "no answer was given: it shows an attempt only")
-    if item.mode == Mode.CRAM:
-        return CountedItem(item, depth, raw, raw, False, f"{what} while cramming: it shows an attempt only")
-    peeked_choice = item.kind == "choice" and item.revealed
-    peeked_quickly = item.revealed and item.think_ms is not None and item.think_ms < PEEK_MS
-    if peeked_choice or peeked_quickly:
-        score = min(raw, PEEK_CAP)
-        why = (
-            f"{what} after the answer was shown within {PEEK_MS // 1000} s: a peek counts at most {PEEK_CAP}"
-            if peeked_quickly
-            else f"{what} after the answer was shown: counts at most {PEEK_CAP}"
-        )
-        return CountedItem(item, depth, raw, score, True, why)
-    return CountedItem(item, depth, raw, raw, True, f"{what} on a {depth_label(depth)} question")
-
-
 def recent_accuracy(counted: Sequence[CountedItem], last: int = RECENT) -> float | None:
-    """The depth-weighted mean score of the last few counted attempts; None without any."""
-    recent = [c for c in counted if c.counts][-last:]
+    """The weighted mean score of the last few counted attempts; None without any."""
+    recent = [c for c in counted if c.counts and c.weight > 0][-last:]
     if not recent:
         return None
-    return sum(c.score * c.depth for c in recent) / sum(c.depth for c in recent)
+    return sum(c.score * c.weight for c in recent) / sum(c.weight for c in recent)
 
 
-def _success_days(counted: Sequence[CountedItem], min_depth: int) -> list[date]:
-    return sorted({c.day for c in counted if c.success and c.depth >= min_depth})
+def spaced_days(counted: Sequence[CountedItem], min_depth: int, tz: tzinfo = UTC) -> list[datetime]:
+    """Successes at `min_depth` or deeper that count as separate days, in time order.
+
+    Each must fall on a later local date than the one before it and at least
+    SPACING_HOURS after it.
+    """
+    chosen: list[datetime] = []
+    for c in counted:
+        if not (c.success and c.depth >= min_depth):
+            continue
+        moment = c.item.created_at
+        if not chosen or (
+            moment.astimezone(tz).date() > chosen[-1].astimezone(tz).date()
+            and moment - chosen[-1] >= timedelta(hours=SPACING_HOURS)
+        ):
+            chosen.append(moment)
+    return chosen
 
 
-def _level_before_cap(counted: Sequence[CountedItem], accuracy: float | None) -> Level:
+def _has_proof(counted: Sequence[CountedItem]) -> bool:
+    """Mastered needs a right multiple-choice pick or a key-point checklist at Applied depth."""
+    return any(
+        c.success
+        and c.depth >= Depth.APPLIED
+        and c.objective
+        and (c.item.coverage is None or c.item.coverage >= KEY_POINTS_MASTERED)
+        for c in counted
+    )
+
+
+def _level(counted: Sequence[CountedItem], p: float | None, tz: tzinfo) -> Level:
     if not counted:
         return Level.NOT_STARTED
-    applied_days = _success_days(counted, Depth.APPLIED)
-    last_three = [c for c in counted if c.counts][-MASTERED_CLEAN_RUN:]
+    if p is None or not any(c.success for c in counted) or p < FAMILIAR_P:
+        return Level.ATTEMPTED
+    applied = spaced_days(counted, Depth.APPLIED, tz)
     if (
-        len(applied_days) >= 2
-        and (applied_days[-1] - applied_days[0]).days >= MASTERED_GAP_DAYS
-        and accuracy is not None
-        and accuracy >= MASTERED_ACCURACY
-        and not any(c.miss for c in last_three)
+        p >= MASTERED_P
+        and len(applied) >= MASTERED_DAYS
+        and (applied[-1] - applied[0]) >= timedelta(days=MASTERED_GAP_DAYS)
+        and _has_proof(counted)
     ):
         return Level.MASTERED
-    developed_days = _success_days(counted, Depth.DEVELOPED)
-    if len(developed_days) >= PROFICIENT_DAYS and accuracy is not None and accuracy >= PROFICIENT_ACCURACY:
+    if p >= PROFICIENT_P and len(spaced_days(counted, Depth.DEVELOPED, tz)) >= PROFICIENT_DAYS:
         return Level.PROFICIENT
-    if _success_days(counted, Depth.INTRODUCED):
-        return Level.FAMILIAR
-    return Level.ATTEMPTED
+    return Level.FAMILIAR
 
 
 def assess(
@@ -193,16 +445,25 @@ def assess(
     *,
     target: Level | None,
     available_depths: Iterable[int] = (),
+    now: datetime | None = None,
+    trust: float = 1.0,
+    prior: float = DEFAULT_PRIOR,
+    tz: tzinfo = UTC,
+    model: MemoryModel = DEFAULT_MODEL,
 ) -> Assessment:
-    """The level the attempts support, the evidence counted, and what would move it up.
+    """The probability and level the attempts support at `now`, the evidence counted, and what would move it.
 
-    `available_depths` are the depths of the concept's questions: "what's next" never
-    asks for a question the course does not have.
+    `now` defaults to the last attempt's time; `tz` is the learner's time zone (days in
+    the spacing rules are their local dates). `available_depths` are the depths of the
+    concept's questions: "what's next" never asks for a question the course does not have.
     """
-    counted = [count_item(item) for item in sorted(items, key=lambda i: i.created_at)]
-    accuracy = recent_accuracy(counted)
-    level = _level_before_cap(counted, accuracy)
-    scored = [c for c in counted if c.counts]
+    ordered = sorted(items, key=lambda i: i.created_at)
+    counted = [count_item(item, trust) for item in ordered]
+    moment = now or (ordered[-1].created_at if ordered else datetime.now(UTC))
+    memory = trace(counted, prior, model)
+    p = memory.probability(moment, model) if counted else None
+    level = _level(counted, p, tz)
+    scored = [c for c in counted if c.counts and c.weight > 0]
     lapsed = bool(scored) and scored[-1].miss and level > Level.ATTEMPTED
     if lapsed:
         level = Level(level - 1)
@@ -211,9 +472,12 @@ def assess(
         level=level,
         target=target,
         evidence=counted,
-        recent_accuracy=accuracy,
-        explanation=_explain(level, counted, accuracy, lapsed),
-        next_step=_next_step(level, target, counted, accuracy, depths, lapsed),
+        recent_accuracy=recent_accuracy(counted),
+        explanation=_explain(level, counted, p, lapsed, tz),
+        next_step=_next_step(level, target, counted, p, depths, lapsed, tz),
+        probability=p,
+        trace=memory if counted else None,
+        trust=trust,
     )
 
 
@@ -221,29 +485,31 @@ def _percent(value: float | None) -> str:
     return f"{round((value or 0) * 100)}%"
 
 
-def _explain(level: Level, counted: Sequence[CountedItem], accuracy: float | None, lapsed: bool) -> str:
+def _explain(level: Level, counted: Sequence[CountedItem], p: float | None, lapsed: bool, tz: tzinfo) -> str:
     if level == Level.NOT_STARTED:
         return "Not started: you have not answered a question on this concept yet."
+    chance = f"We estimate a {_percent(p)} chance you would answer a question on it right now"
     if lapsed:
         return (
             f"{level.label}: your latest answer was a miss, which holds the level one step below "
-            "what your earlier answers show until you get it right again."
+            f"what your earlier answers show until you get it right again. {chance}."
         )
     if level == Level.ATTEMPTED:
         if not any(c.counts for c in counted):
             return "Attempted: so far only cram or unanswered attempts, which do not count toward a level."
-        return "Attempted: none of your answers on this concept counted as a success yet."
+        if any(c.success for c in counted):
+            return (
+                f"Attempted: {chance}, under the {_percent(FAMILIAR_P)} Familiar needs (it fades with time)."
+            )
+        return f"Attempted: none of your answers on this concept counted as a success yet. {chance}."
     if level == Level.FAMILIAR:
-        return "Familiar: you have answered a question on this concept correctly."
+        return f"Familiar: {chance}."
     if level == Level.PROFICIENT:
-        days = len(_success_days(counted, Depth.DEVELOPED))
-        return (
-            f"Proficient: you answered Developed-depth questions correctly on {days} different days "
-            f"and your recent accuracy is {_percent(accuracy)}."
-        )
+        days = len(spaced_days(counted, Depth.DEVELOPED, tz))
+        return f"Proficient: {chance}, with Developed-depth successes on {days} separate days."
     return (
-        f"Mastered: you answered Applied-depth questions correctly days apart, your recent accuracy "
-        f"is {_percent(accuracy)} and your last {MASTERED_CLEAN_RUN} answers were all successes."
+        f"Mastered: {chance}, with Applied-depth successes days apart, checked by a multiple-choice "
+        "answer or a key-point checklist."
     )
 
 
@@ -251,14 +517,18 @@ def _next_step(
     level: Level,
     target: Level | None,
     counted: Sequence[CountedItem],
-    accuracy: float | None,
+    p: float | None,
     depths: set[int],
     lapsed: bool,
+    tz: tzinfo,
 ) -> str:
     if lapsed:
         return "Reread the section linked below and answer the question again when it comes up for review."
     if target is not None and level >= target:
-        return "You have reached the target. Keep answering reviews when they are due so it stays that way."
+        return (
+            "You have reached the target. It holds while your estimate stays high: answer reviews "
+            "when they are due, since a miss or a long gap lowers it."
+        )
     if level == Level.MASTERED:
         return "This is the top level. Keep answering reviews when they are due."
     goal = Level(max(Level.FAMILIAR, level + 1))
@@ -268,39 +538,37 @@ def _next_step(
             f"The questions here go no deeper than {depth_label(max(depths))}, so {level.label} "
             "is as far as they can show. Answer them again when they are due."
         )
+    parts = []
+    need_p = P_FOR_LEVEL[goal]
+    if p is None or p < need_p:
+        parts.append(f"lift the estimate from {_percent(p)} to {_percent(need_p)} with right answers")
     if goal == Level.FAMILIAR:
         if level == Level.ATTEMPTED and counted and not any(c.counts for c in counted):
             return "Answer a question outside cram mode: cram practice does not move your level."
-        return "Answer one question on this concept correctly, without peeking at the answer."
+        if not any(c.success for c in counted):
+            return "Answer one question on this concept correctly, without peeking at the answer."
+        return _sentence(parts or ["answer a question on this concept again"])
     if goal == Level.PROFICIENT:
-        days = _success_days(counted, Depth.DEVELOPED)
-        parts = []
+        days = spaced_days(counted, Depth.DEVELOPED, tz)
         if len(days) < PROFICIENT_DAYS:
             more = PROFICIENT_DAYS - len(days)
             parts.append(
                 f"answer a Developed or Applied question correctly on {more} more "
-                f"day{'s' if more > 1 else ''}"
-            )
-        if accuracy is None or accuracy < PROFICIENT_ACCURACY:
-            parts.append(
-                f"lift your recent accuracy from {_percent(accuracy)} to {_percent(PROFICIENT_ACCURACY)}"
+                f"day{'s' if more > 1 else ''} (at least {SPACING_HOURS} hours apart)"
             )
         return _sentence(parts)
-    days = _success_days(counted, Depth.APPLIED)
-    parts = []
+    days = spaced_days(counted, Depth.APPLIED, tz)
     if not days:
         parts.append(
             f"answer Applied questions correctly on two days at least {MASTERED_GAP_DAYS} days apart"
         )
-    elif (days[-1] - days[0]).days < MASTERED_GAP_DAYS:
+    elif len(days) < MASTERED_DAYS or days[-1] - days[0] < timedelta(days=MASTERED_GAP_DAYS):
         parts.append(
             f"answer an Applied question correctly again at least {MASTERED_GAP_DAYS} days after "
-            f"{days[0].isoformat()}"
+            f"{days[0].astimezone(tz).date().isoformat()}"
         )
-    if accuracy is None or accuracy < MASTERED_ACCURACY:
-        parts.append(f"lift your recent accuracy from {_percent(accuracy)} to {_percent(MASTERED_ACCURACY)}")
-    if any(c.miss for c in [c for c in counted if c.counts][-MASTERED_CLEAN_RUN:]):
-        parts.append(f"make your last {MASTERED_CLEAN_RUN} answers all successes")
+    if not _has_proof(counted):
+        parts.append("get an Applied multiple-choice question right or tick most key points of one")
     return _sentence(parts)
 
 

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from courses.models import Concept
+from accounts.days import day_end, local_date
+from courses.models import Concept, Course
 from lessons.models import Lesson
 from quizzes.models import Option, Question, RecallPlan
 
@@ -81,8 +85,45 @@ class Attempt(models.Model):
         return f"{self.learner} on {self.question} ({self.mode})"
 
 
+def due_q(now: datetime, tz: tzinfo) -> models.Q:
+    """The one definition of "due" (dashboard, Review, recall days, queues and digests).
+
+    A card in review (an interval of a day or more) is due when its due time falls before
+    the end of the learner's local today: FSRS schedules it for a day, not a minute, so
+    "due today" means any time today. A card still in (re)learning steps (minutes apart,
+    e.g. right after a miss) is due only once its time has come, so the count never
+    includes a card the Review page would not show yet.
+    """
+    end = day_end(local_date(now, tz), tz)
+    return models.Q(state=ReviewCard.State.REVIEW, due__lt=end) | models.Q(due__lte=now)
+
+
+class ReviewCardQuerySet(models.QuerySet["ReviewCard"]):
+    def due(self, now: datetime, tz: tzinfo) -> ReviewCardQuerySet:
+        """Cards due for the learner at `now` in time zone `tz` (see due_q)."""
+        return self.filter(due_q(now, tz))
+
+    def not_due(self, now: datetime, tz: tzinfo) -> ReviewCardQuerySet:
+        """Cards that are not due yet: the rest of the learner's deck."""
+        return self.exclude(due_q(now, tz))
+
+
 class ReviewCard(models.Model):
     """FSRS state of one question for one learner (fields mirror fsrs.Card)."""
+
+    # What reading a card's memory needs: load these with .only(*MEMORY_FIELDS) so that
+    # no field is fetched lazily, one query per card.
+    MEMORY_FIELDS = (
+        "question_id",
+        "state",
+        "step",
+        "stability",
+        "difficulty",
+        "due",
+        "last_review",
+        "last_grade",
+        "lapses",
+    )
 
     class State(models.IntegerChoices):
         LEARNING = 1, "Learning"
@@ -99,8 +140,13 @@ class ReviewCard(models.Model):
     difficulty = models.FloatField(null=True, blank=True)
     due = models.DateTimeField(default=timezone.now)
     last_review = models.DateTimeField(null=True, blank=True)
+    last_grade = models.PositiveSmallIntegerField(
+        choices=Grade.choices, null=True, blank=True, help_text="The grade FSRS saw at the last review."
+    )
     reps = models.PositiveIntegerField(default=0)
     lapses = models.PositiveIntegerField(default=0)
+
+    objects = ReviewCardQuerySet.as_manager()
 
     class Meta:
         ordering = ["learner", "due"]
@@ -115,6 +161,45 @@ class ReviewCard(models.Model):
         return f"{self.learner} / {self.question} due {self.due:%Y-%m-%d}"
 
 
+class CourseMemory(models.Model):
+    """How a course schedules reviews: its desired retention and its fitted FSRS-6 parameters.
+
+    No row, or no parameters yet, means the FSRS-6 defaults (mastery.scheduling).
+    """
+
+    RETENTION_MIN = 0.70
+    RETENTION_MAX = 0.97
+
+    course = models.OneToOneField(Course, on_delete=models.CASCADE, primary_key=True, related_name="memory")
+    desired_retention = models.FloatField(
+        default=0.9,
+        validators=[MinValueValidator(RETENTION_MIN), MaxValueValidator(RETENTION_MAX)],
+        help_text=(
+            "The recall probability reviews are scheduled at: 0.70 to 0.97 (higher means more reviews)."
+        ),
+    )
+    parameters = models.JSONField(
+        default=list, blank=True, help_text="Fitted FSRS-6 parameters (21 numbers); empty means the defaults."
+    )
+    same_day = models.JSONField(
+        default=dict, blank=True, help_text="Fitted recall within a day of a review, by that review's grade."
+    )
+    fitted_reviews = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "course memory model"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(desired_retention__gte=0.70, desired_retention__lte=0.97),
+                name="course_memory_retention_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"memory model of {self.course}"
+
+
 class ConceptMastery(models.Model):
     """A learner's level on one concept, with the evidence that put it there."""
 
@@ -126,6 +211,16 @@ class ConceptMastery(models.Model):
         blank=True,
         help_text="Mean FSRS recall probability of the concept's reviewed questions, now.",
     )
+    probability = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="Estimated chance of a right answer on the concept, at the last recompute.",
+    )
+    knowledge = models.FloatField(
+        null=True, blank=True, help_text="Share of answers right while the memory is fresh."
+    )
+    stability = models.FloatField(null=True, blank=True, help_text="Concept memory stability, in days.")
+    memory_at = models.DateTimeField(null=True, blank=True, help_text="The last attempt that counted.")
     evidence = models.JSONField(default=list, blank=True)
     explanation = models.CharField(max_length=500, blank=True)
     next_step = models.CharField(max_length=500, blank=True)

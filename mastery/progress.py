@@ -12,12 +12,21 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
+from accounts.days import learner_tz
 from courses.models import Concept
 from mastery import scheduling
-from mastery.levels import EvidenceItem, Level, assess, target_for_depth
+from mastery.levels import (
+    EvidenceItem,
+    GradeRecord,
+    Level,
+    assess,
+    learner_prior,
+    self_grade_trust,
+    target_for_depth,
+)
 from mastery.models import Attempt, ConceptMastery, ReviewCard
 from quizzes.models import Question
 
@@ -37,9 +46,11 @@ def concept_targets(concept_ids: Iterable[int]) -> dict[int, Level | None]:
     return {pk: target_for_depth(depths.get(pk)) for pk in ids}
 
 
-def mean_retrievability(cards: Iterable[ReviewCard], now: datetime) -> float | None:
+def mean_retrievability(
+    cards: Iterable[ReviewCard], now: datetime, model: scheduling.MemoryModel = scheduling.DEFAULT_MODEL
+) -> float | None:
     """Mean recall probability of the reviewed cards; None when none was reviewed yet."""
-    values = [scheduling.retrievability(rc, now) for rc in cards if rc.last_review is not None]
+    values = [scheduling.retrievability(rc, now, model) for rc in cards if rc.last_review is not None]
     return sum(values) / len(values) if values else None
 
 
@@ -59,8 +70,9 @@ def mastery_recompute(
 ) -> int:
     """Recompute the learner's ConceptMastery rows (every concept they touched when None); returns how many.
 
-    Idempotent: the same attempts and cards give the same rows. Seven queries whatever
-    the number of concepts or attempts.
+    Idempotent: the same attempts and cards give the same rows. Ten queries whatever
+    the number of concepts or attempts: the extra ones read the learner's time zone, the
+    courses' memory models and every attempt's concepts (for self-grade trust and prior).
     """
     now = now or timezone.now()
     # One recompute per learner at a time: two concurrent recomputes could each read the
@@ -72,36 +84,77 @@ def mastery_recompute(
     if not ids:
         return 0
     links = list(
-        ConceptQuestion.objects.filter(concept_id__in=ids).values_list(
-            "concept_id", "question_id", "question__depth", "question__kind", "question__slug"
+        ConceptQuestion.objects.filter(concept_id__in=ids)
+        .annotate(options=Count("question__options"))  # type: ignore[misc]
+        .values_list(
+            "concept_id",
+            "question_id",
+            "question__depth",
+            "question__kind",
+            "question__slug",
+            "options",
+            "concept__course_id",
         )
     )
     question_ids = {question_id for _, question_id, *_ in links}
     attempts = (
         Attempt.objects.filter(learner_id=learner_id, question_id__in=question_ids)
         .order_by("created_at", "id")
-        .values_list("question_id", "mode", "grade", "is_correct", "revealed", "think_ms", "created_at")
+        .values_list(
+            "question_id",
+            "mode",
+            "grade",
+            "is_correct",
+            "revealed",
+            "think_ms",
+            "created_at",
+            "key_points_total",
+            "key_points_recalled",
+        )
     )
+    # Trust and prior read all of the learner's answers, not only these concepts': whether
+    # self-grades match multiple-choice results is a fact about the learner.
+    records = [
+        GradeRecord(concept_id=c, kind=kind, mode=mode, grade=grade, is_correct=ok, revealed=rev)
+        for c, kind, mode, grade, ok, rev in ConceptQuestion.objects.filter(
+            question__attempts__learner_id=learner_id
+        ).values_list(
+            "concept_id",
+            "question__kind",
+            "question__attempts__mode",
+            "question__attempts__grade",
+            "question__attempts__is_correct",
+            "question__attempts__revealed",
+        )
+    ]
+    trust = self_grade_trust(records)
+    prior = learner_prior(records, trust)
+    # The model counts days (spacing, clean runs) in the learner's local time, not UTC's.
+    zone = learner_tz(learner_id)
+    models = scheduling.course_models({course_id for *_, course_id in links})
     by_question: dict[int, list[tuple]] = defaultdict(list)
     for row in attempts:
         by_question[row[0]].append(row)
     cards = {
         rc.question_id: rc
         for rc in ReviewCard.objects.filter(learner_id=learner_id, question_id__in=question_ids).only(
-            "question_id", "state", "step", "stability", "difficulty", "due", "last_review"
+            *ReviewCard.MEMORY_FIELDS
         )
     }
     targets = concept_targets(ids)
 
-    questions_of: dict[int, list[tuple[int, int, str, str]]] = defaultdict(list)
-    for concept_id, question_id, depth, kind, slug in links:
-        questions_of[concept_id].append((question_id, depth, kind, slug))
+    questions_of: dict[int, list[tuple[int, int, str, str, int]]] = defaultdict(list)
+    course_of: dict[int, int] = {}
+    for concept_id, question_id, depth, kind, slug, options, course_id in links:
+        questions_of[concept_id].append((question_id, depth, kind, slug, options))
+        course_of[concept_id] = course_id
 
     rows = []
     for concept_id in ids:
         items: list[EvidenceItem] = []
-        for question_id, depth, kind, slug in questions_of[concept_id]:
-            for _, mode, grade, is_correct, revealed, think_ms, created_at in by_question[question_id]:
+        for question_id, depth, kind, slug, options in questions_of[concept_id]:
+            for row in by_question[question_id]:
+                _, mode, grade, is_correct, revealed, think_ms, created_at, kp_total, kp_recalled = row
                 items.append(
                     EvidenceItem(
                         depth=depth,
@@ -111,22 +164,35 @@ def mastery_recompute(
                         is_correct=is_correct,
                         revealed=revealed,
                         think_ms=think_ms,
-                        created_at=created_at,
+                        created_at=created_at.astimezone(zone),
                         question=slug,
+                        key_points_total=kp_total,
+                        key_points_recalled=kp_recalled,
+                        options=options,
                     )
                 )
+        model = models.get(course_of.get(concept_id, 0), scheduling.DEFAULT_MODEL)
         result = assess(
             items,
             target=targets[concept_id],
-            available_depths=[depth for _, depth, _, _ in questions_of[concept_id]],
+            available_depths=[depth for _, depth, *_ in questions_of[concept_id]],
+            now=now,
+            trust=trust,
+            prior=prior,
+            tz=zone,
         )
         concept_cards = [cards[q] for q, *_ in questions_of[concept_id] if q in cards]
+        memory = result.trace
         rows.append(
             ConceptMastery(
                 learner_id=learner_id,
                 concept_id=concept_id,
                 level=result.level,
-                retrievability=mean_retrievability(concept_cards, now),
+                probability=result.probability,
+                knowledge=memory.knowledge if memory else None,
+                stability=memory.stability if memory else None,
+                memory_at=memory.last if memory else None,
+                retrievability=mean_retrievability(concept_cards, now, model),
                 evidence=result.evidence_json(EVIDENCE_KEPT),
                 explanation=result.explanation[:500],
                 next_step=result.next_step[:500],
@@ -141,6 +207,10 @@ def mastery_recompute(
         unique_fields=["learner", "concept"],
         update_fields=[
             "level",
+            "probability",
+            "knowledge",
+            "stability",
+            "memory_at",
             "retrievability",
             "evidence",
             "explanation",

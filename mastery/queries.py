@@ -9,18 +9,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from django.contrib.auth.models import User
 from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
-from django.db.models.functions import TruncDate
 from django.urls import reverse
 
+from accounts.days import day_start, local_date_expr
 from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Lesson
 from mastery import scheduling
 from mastery.charts import ForecastChart, forecast_chart, retention_forecast
-from mastery.levels import Level, target_for_depth
+from mastery.levels import Level, probability_at, target_for_depth
 from mastery.models import Attempt, ConceptMastery, Grade, LessonRead, ReviewCard
 from quizzes.access import section_labels
 from quizzes.models import Question
@@ -63,7 +63,7 @@ class ConceptCell:
 
     @property
     def retrievability_percent(self) -> int | None:
-        return None if self.retrievability is None else round(self.retrievability * 100)
+        return None if self.retrievability is None else scheduling.recall_percent(self.retrievability)
 
     @property
     def css_class(self) -> str:
@@ -111,8 +111,19 @@ class Dashboard:
     panels: list[CoursePanel]
     due_today: int
     streak: int
+    answered_today: bool
     forecast: ForecastChart | None
     weakest: list[WeakConcept]
+
+
+def concept_probability(row: ConceptMastery | None, now: datetime) -> float | None:
+    """The learner's chance of a right answer on the concept at `now`, from its stored trace (no query)."""
+    if row is None:
+        return None
+    return probability_at(row.knowledge, row.stability, row.memory_at, now)
+
+
+MASTERY_CELL_FIELDS = ("concept_id", "level", "attempts_count", "knowledge", "stability", "memory_at")
 
 
 def learner_courses(user: User) -> list[Course]:
@@ -142,8 +153,8 @@ def module_progress(user: User, course_ids: Sequence[int]) -> dict[int, list[Mod
     return result
 
 
-def concept_cells(user: User, course_ids: Sequence[int]) -> dict[int, list[ConceptCell]]:
-    """Course id → a cell per concept: the learner's level against the concept's target (two queries)."""
+def concept_cells(user: User, course_ids: Sequence[int], now: datetime) -> dict[int, list[ConceptCell]]:
+    """Course id → a cell per concept: level, target and chance of a right answer now (two queries)."""
     concepts = (
         Concept.objects.filter(course_id__in=course_ids)
         .select_related("course")
@@ -152,7 +163,7 @@ def concept_cells(user: User, course_ids: Sequence[int]) -> dict[int, list[Conce
     rows = {
         row.concept_id: row
         for row in ConceptMastery.objects.filter(learner=user, concept__course_id__in=course_ids).only(
-            "concept_id", "level", "retrievability", "attempts_count"
+            *MASTERY_CELL_FIELDS
         )
     }
     result: dict[int, list[ConceptCell]] = defaultdict(list)
@@ -168,7 +179,7 @@ def concept_cells(user: User, course_ids: Sequence[int]) -> dict[int, list[Conce
                 concept=concept,
                 level=Level(row.level) if row else Level.NOT_STARTED,
                 target=target_for_depth(concept.deepest),
-                retrievability=row.retrievability if row else None,
+                retrievability=concept_probability(row, now),
                 attempts=row.attempts_count if row else 0,
                 url=url_patterns[concept.course_id].replace("/-slug-/", f"/{concept.slug}/"),
             )
@@ -176,18 +187,17 @@ def concept_cells(user: User, course_ids: Sequence[int]) -> dict[int, list[Conce
     return result
 
 
-def due_today_count(user: User, today: date, tz: tzinfo) -> int:
-    """Cards due by the end of the learner's local today."""
-    end = datetime.combine(today + timedelta(days=1), time.min, tzinfo=tz)
-    return ReviewCard.objects.filter(learner=user, due__lt=end).count()
+def due_today_count(user: User, now: datetime, tz: tzinfo) -> int:
+    """The learner's due cards (ReviewCard.objects.due: what the Review page will show)."""
+    return ReviewCard.objects.filter(learner=user).due(now, tz).count()
 
 
 def attempt_days(user: User, today: date, tz: tzinfo) -> set[date]:
     """Local dates on which the learner answered anything, over a bounded horizon (one query)."""
-    since = datetime.combine(today - timedelta(days=STREAK_HORIZON_DAYS), time.min, tzinfo=tz)
+    since = day_start(today - timedelta(days=STREAK_HORIZON_DAYS), tz)
     return set(
         Attempt.objects.filter(learner=user, created_at__gte=since)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .annotate(day=local_date_expr("created_at", tz))
         .order_by()
         .values_list("day", flat=True)
         .distinct()
@@ -256,22 +266,26 @@ def learner_dashboard(user: User, *, today: date, tz: tzinfo, now: datetime) -> 
         courses = list(Course.objects.published())
     ids = [course.pk for course in courses]
     modules = module_progress(user, ids)
-    cells = concept_cells(user, ids)
+    cells = concept_cells(user, ids, now)
     panels = [
         CoursePanel(course=c, modules=modules.get(c.pk, []), cells=cells.get(c.pk, [])) for c in courses
     ]
+    # Each card is read with its course's memory model (fitted parameters, same-day rule).
     cards = list(
-        ReviewCard.objects.filter(learner=user, last_review__isnull=False).only(
-            "question_id", "state", "step", "stability", "difficulty", "due", "last_review"
-        )
+        ReviewCard.objects.filter(learner=user, last_review__isnull=False)
+        .only(*ReviewCard.MEMORY_FIELDS)
+        .annotate(course_id=F("question__course_id"))
     )
+    models = scheduling.course_models({getattr(rc, "course_id", 0) for rc in cards})
     all_cells = [cell for panel in panels for cell in panel.cells]
+    days = attempt_days(user, today, tz)
     return Dashboard(
         started=started,
         panels=panels,
-        due_today=due_today_count(user, today, tz),
-        streak=streak_from_days(attempt_days(user, today, tz), today),
-        forecast=forecast_chart(retention_forecast(cards, now)),
+        due_today=due_today_count(user, now, tz),
+        streak=streak_from_days(days, today),
+        answered_today=today in days,
+        forecast=forecast_chart(retention_forecast(cards, now, models=models)),
         weakest=reread_links(weakest_concepts(all_cells)),
     )
 
@@ -307,11 +321,11 @@ class QuestionStat:
 class Forgetting:
     concept: Concept
     mean: float
-    cards: int
+    learners: int
 
     @property
     def percent(self) -> int:
-        return round(self.mean * 100)
+        return scheduling.recall_percent(self.mean)
 
 
 def cohort_answerers(course: Course) -> list[User]:
@@ -328,7 +342,7 @@ def cohort_answerers(course: Course) -> list[User]:
     )
 
 
-def cohort_heatmap(course: Course, learners: Sequence[User]) -> Heatmap:
+def cohort_heatmap(course: Course, learners: Sequence[User], now: datetime) -> Heatmap:
     """Learner by concept levels for the course (two queries)."""
     concepts: list[Concept] = list(
         Concept.objects.filter(course=course).annotate(deepest=Max("index_entries__depth"))
@@ -337,7 +351,7 @@ def cohort_heatmap(course: Course, learners: Sequence[User]) -> Heatmap:
     levels: dict[tuple[int, int], ConceptMastery] = {
         (row.learner_id, row.concept_id): row
         for row in ConceptMastery.objects.filter(concept__course=course, learner__in=learners).only(
-            "learner_id", "concept_id", "level", "retrievability", "attempts_count"
+            "learner_id", *MASTERY_CELL_FIELDS
         )
     }
     rows = []
@@ -350,7 +364,7 @@ def cohort_heatmap(course: Course, learners: Sequence[User]) -> Heatmap:
                     concept=concept,
                     level=Level(row.level) if row else Level.NOT_STARTED,
                     target=target,
-                    retrievability=row.retrievability if row else None,
+                    retrievability=concept_probability(row, now),
                     attempts=row.attempts_count if row else 0,
                 )
             )
@@ -397,26 +411,27 @@ def first_attempt_correctness(course: Course) -> list[QuestionStat]:
 def forgetting_soon(
     course: Course, now: datetime, days: int = FORGETTING_DAYS, below: float = FORGETTING_BELOW
 ) -> list[Forgetting]:
-    """Concepts whose mean predicted recall across learners in `days` days is under `below` (3 queries)."""
+    """Concepts whose mean chance of a right answer in `days` days, across learners, is under `below`.
+
+    One query.
+
+    The same concept model as the levels and the dashboard: each learner's stored trace,
+    read `days` ahead.
+    """
     moment = now + timedelta(days=days)
-    cards = ReviewCard.objects.filter(question__course=course, last_review__isnull=False).only(
-        "question_id", "state", "step", "stability", "difficulty", "due", "last_review"
-    )
-    by_question: dict[int, list[float]] = defaultdict(list)
-    for rc in cards:
-        by_question[rc.question_id].append(scheduling.retrievability(rc, moment))
-    if not by_question:
-        return []
     per_concept: dict[int, list[float]] = defaultdict(list)
-    for concept_id, question_id in ConceptQuestion.objects.filter(question_id__in=by_question).values_list(
-        "concept_id", "question_id"
+    concepts: dict[int, Concept] = {}
+    for row in ConceptMastery.objects.filter(concept__course=course, knowledge__isnull=False).select_related(
+        "concept"
     ):
-        per_concept[concept_id].extend(by_question[question_id])
-    concepts = {c.pk: c for c in Concept.objects.filter(pk__in=per_concept)}
+        value = concept_probability(row, moment)
+        if value is not None:
+            per_concept[row.concept_id].append(value)
+            concepts[row.concept_id] = row.concept
     result = [
-        Forgetting(concept=concepts[pk], mean=sum(values) / len(values), cards=len(values))
+        Forgetting(concept=concepts[pk], mean=sum(values) / len(values), learners=len(values))
         for pk, values in per_concept.items()
-        if pk in concepts and sum(values) / len(values) < below
+        if sum(values) / len(values) < below
     ]
     result.sort(key=lambda f: (f.mean, f.concept.name))
     return result
@@ -440,6 +455,9 @@ class EvidenceRow:
             return None
 
 
+PANEL_AHEAD_DAYS = 7
+
+
 @dataclass(frozen=True)
 class ConceptPanel:
     level: Level
@@ -450,18 +468,45 @@ class ConceptPanel:
     next_step: str
     evidence: list[EvidenceRow]
     attempts: int
+    probability: float | None = None  # the concept model's chance of a right answer now
+    probability_ahead: float | None = None  # the same, PANEL_AHEAD_DAYS from now without practice
+    ahead_days: int = PANEL_AHEAD_DAYS
 
     @property
     def reached(self) -> bool:
         return self.target is not None and self.level >= self.target
 
     @property
+    def probability_percent(self) -> int | None:
+        return None if self.probability is None else round(self.probability * 100)
+
+    @property
+    def probability_ahead_percent(self) -> int | None:
+        return None if self.probability_ahead is None else round(self.probability_ahead * 100)
+
+    @property
+    def lowers(self) -> str:
+        """What would lower the level, in words (the other half of the next step)."""
+        if self.level <= Level.ATTEMPTED:
+            return ""
+        fade = (
+            f" Without practice the estimate falls to {self.probability_ahead_percent}% "
+            f"in {self.ahead_days} days."
+            if self.probability_ahead is not None
+            else ""
+        )
+        return (
+            "A miss holds your level one step down until you answer right again, and the level "
+            f"falls when the estimate drops below what it needs.{fade}"
+        )
+
+    @property
     def retrievability_percent(self) -> int | None:
-        return None if self.retrievability is None else round(self.retrievability * 100)
+        return None if self.retrievability is None else scheduling.recall_percent(self.retrievability)
 
 
 def concept_panel(user: User, concept: Concept, questions: Sequence[Question], now: datetime) -> ConceptPanel:
-    """The learner's level, target, live retrievability and evidence on one concept (two queries)."""
+    """The learner's level, target, chance of a right answer, retrievability and evidence (three queries)."""
     deepest = max((entry.depth for entry in concept.index_entries.all()), default=None)
     target = target_for_depth(deepest)
     row = ConceptMastery.objects.filter(learner=user, concept=concept).first()
@@ -469,9 +514,10 @@ def concept_panel(user: User, concept: Concept, questions: Sequence[Question], n
         rc
         for rc in ReviewCard.objects.filter(
             learner=user, question_id__in=[q.pk for q in questions], last_review__isnull=False
-        ).only("question_id", "state", "step", "stability", "difficulty", "due", "last_review")
+        ).only(*ReviewCard.MEMORY_FIELDS)
     ]
-    values = [scheduling.retrievability(rc, now) for rc in cards]
+    model = scheduling.course_models([concept.course_id])[concept.course_id]
+    values = [scheduling.retrievability(rc, now, model) for rc in cards]
     by_slug = {question.slug: question for question in questions}
     if row is None:
         return ConceptPanel(
@@ -497,4 +543,6 @@ def concept_panel(user: User, concept: Concept, questions: Sequence[Question], n
             if isinstance(item, dict)
         ],
         attempts=row.attempts_count,
+        probability=concept_probability(row, now),
+        probability_ahead=concept_probability(row, now + timedelta(days=PANEL_AHEAD_DAYS)),
     )

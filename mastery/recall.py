@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from django.contrib.auth.models import User
 from django.db.models import Max
 
+from accounts.days import day_start, local_date
 from accounts.services import profile_for
 from lessons.models import Lesson
 from mastery.models import Attempt, LessonRead, QueueItem, RecallEnrollment, ReviewCard
@@ -74,11 +75,6 @@ class RecallInputs:
     cards: dict[int, ReviewCard]
     # Cards due by the cut-off, most overdue first, with their questions loaded.
     due_cards: list[ReviewCard]
-
-
-def day_start(day: date, tz: tzinfo) -> datetime:
-    """The first moment of a local date."""
-    return datetime.combine(day, time.min, tzinfo=tz)
 
 
 def day_states(
@@ -164,7 +160,7 @@ def recall_inputs_load(
     question_ids: set[int],
     since: date,
     tz: tzinfo,
-    due_by: datetime,
+    now: datetime,
     due_limit: int,
     due_course_id: int | None = None,
     with_questions: bool = True,
@@ -172,7 +168,8 @@ def recall_inputs_load(
     """The learner's reads, latest attempts and cards for recall, in five queries (four without questions).
 
     `since` bounds the attempts looked at (the earliest start of the weeks involved);
-    due cards are those due by `due_by`, at most `due_limit`, optionally of one course.
+    due cards are those due at `now` (ReviewCard.objects.due), at most `due_limit`,
+    optionally of one course.
     """
     read = set(LessonRead.objects.filter(learner=learner).values_list("lesson_id", flat=True))
     last_attempt: dict[int, datetime] = {}
@@ -190,7 +187,7 @@ def recall_inputs_load(
             card.question_id: card
             for card in ReviewCard.objects.filter(learner=learner, question_id__in=question_ids)
         }
-    due = ReviewCard.objects.filter(learner=learner, due__lte=due_by).order_by("due", "id")
+    due = ReviewCard.objects.filter(learner=learner).due(now, tz).order_by("due", "id")
     if due_course_id is not None:
         due = due.filter(question__course_id=due_course_id)
     if with_questions:
@@ -229,14 +226,14 @@ def week_view_load(
     if enrollment is None:
         return None
     tz = profile.tz
-    today = now.astimezone(tz).date()
+    today = local_date(now, tz)
     question_ids = {prompt.question_id for day in days for prompt in day.prompts.all()}
     inputs = recall_inputs_load(
         learner=learner,
         question_ids=question_ids,
         since=enrollment.started_on,
         tz=tz,
-        due_by=now,
+        now=now,
         due_limit=profile.daily_cap,
         due_course_id=plan.course_id,
     )

@@ -1,25 +1,130 @@
-"""FSRS spaced repetition: the only module that imports `fsrs`.
+"""FSRS spaced repetition: the only module that imports `fsrs` (and its optimizer, `fsrs_rs_python`).
 
 A ReviewCard row mirrors an fsrs.Card; these helpers copy between the two, map the
-learner's grade to an FSRS rating and read how likely the learner is to recall a card.
+learner's grade to an FSRS rating, read how likely the learner is to recall a card now
+(the FSRS-6 forgetting curve over exact elapsed time) and fit a course's parameters
+from its review history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 import fsrs
 
-from mastery.models import Grade, ReviewCard
+from mastery.models import CourseMemory, Grade, ReviewCard
 
-# Fuzzing spreads due dates randomly to avoid review pile-ups; we switch it off so that
-# the same history always gives the same schedule (tests, and explanations to learners).
-SCHEDULER = fsrs.Scheduler(desired_retention=0.9, enable_fuzzing=False)
+DEFAULT_PARAMETERS: tuple[float, ...] = tuple(float(w) for w in fsrs.Scheduler().parameters)
+DEFAULT_RETENTION = 0.9
+
+# Recall within 24 h of the last review. The FSRS-6 curve is nearly flat over minutes (a
+# card failed ten minutes ago reads 99 %), and FSRS-6 itself is never asked about same-day
+# reviews: its optimizer trains on reviews a day or more apart and uses same-day ones only
+# to move stability (short-term stability, w17-w19). So a same-day read is a logistic in
+# the last grade, the card's stability and lapses, and the minutes since, scaled by the
+# curve. Defaults: fitted on the real review log (docs/learner-model.md; Hard and Easy
+# never occur there and keep a guess); a fitted course replaces them.
+DEFAULT_SAME_DAY: dict[str, float] = {
+    "1": 2.02,
+    "2": 1.6,
+    "3": 3.19,
+    "4": 2.8,
+    "log_stability": 0.49,
+    "log_minutes": -0.24,
+    "difficulty": 0.0,
+    "again_log_minutes": -0.09,
+    "log_lapses": 0.52,
+}
+SAME_DAY_KEYS = tuple(DEFAULT_SAME_DAY)
+
+# The optimizer needs enough day-apart reviews to beat the defaults; below this a course
+# keeps them (Anki's own optimizer refuses fewer than a few hundred).
+MIN_FIT_REVIEWS = 400
+# Pseudo-reviews pulling a fitted same-day rate toward its default: a grade seen a few
+# times must not swing the estimate.
+SAME_DAY_PRIOR = 20
 
 # A correct multiple-choice answer given this fast (prompt to answer) counts as Easy:
 # recognising the right option at a glance is strong evidence of recall.
 FAST_CHOICE_MS = 8_000
+
+DAY_SECONDS = 86_400.0
+
+
+@dataclass(frozen=True)
+class MemoryModel:
+    """The FSRS-6 parameters, desired retention and same-day recall rates a course schedules with."""
+
+    parameters: tuple[float, ...] = DEFAULT_PARAMETERS
+    desired_retention: float = DEFAULT_RETENTION
+    same_day: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SAME_DAY))
+
+    @property
+    def decay(self) -> float:
+        """The FSRS-6 curve's exponent, -w20 (fitted per course: how fast memories fade)."""
+        return -self.parameters[20]
+
+    @property
+    def scheduler(self) -> fsrs.Scheduler:
+        return _scheduler(self.parameters, self.desired_retention)
+
+    def curve(self, elapsed_days: float, stability: float) -> float:
+        """FSRS-6: R(t, S) = (1 + factor * t / S) ** decay, with R(S, S) = 0.9 by construction."""
+        factor = 0.9 ** (1 / self.decay) - 1
+        return float((1 + factor * max(0.0, elapsed_days) / stability) ** self.decay)
+
+    def recall(
+        self,
+        elapsed_days: float,
+        stability: float,
+        last_grade: int | None = None,
+        difficulty: float | None = None,
+        lapses: int = 0,
+    ) -> float:
+        """Probability of recall `elapsed_days` after the last review (exact, fractional days)."""
+        curve = self.curve(elapsed_days, stability)
+        if elapsed_days < 1 and last_grade is not None:
+            features = _same_day_features(last_grade, stability, elapsed_days, difficulty, lapses)
+            z = sum(self.same_day[key] * x for key, x in zip(SAME_DAY_KEYS, features, strict=True))
+            return curve / (1 + math.exp(-max(-30.0, min(30.0, z))))
+        return curve
+
+
+DEFAULT_MODEL = MemoryModel()
+
+
+@lru_cache(maxsize=64)
+def _scheduler(parameters: tuple[float, ...], desired_retention: float) -> fsrs.Scheduler:
+    # Fuzzing spreads due dates randomly to avoid review pile-ups; we switch it off so that
+    # the same history always gives the same schedule (tests, and explanations to learners).
+    return fsrs.Scheduler(parameters=parameters, desired_retention=desired_retention, enable_fuzzing=False)
+
+
+SCHEDULER = DEFAULT_MODEL.scheduler
+
+
+def memory_model(
+    parameters: Sequence[float] | None = None,
+    desired_retention: float | None = None,
+    same_day: Mapping[Any, float] | None = None,
+) -> MemoryModel:
+    """The model for stored settings (a course's); anything missing or malformed falls back to the default."""
+    params = tuple(float(w) for w in parameters) if parameters else DEFAULT_PARAMETERS
+    if len(params) != len(DEFAULT_PARAMETERS):
+        params = DEFAULT_PARAMETERS
+    retention = desired_retention if desired_retention is not None else DEFAULT_RETENTION
+    rates = dict(DEFAULT_SAME_DAY)
+    for key, value in (same_day or {}).items():
+        if key in rates and isinstance(value, int | float) and math.isfinite(value):
+            rates[key] = float(value)
+    return MemoryModel(
+        params, min(CourseMemory.RETENTION_MAX, max(CourseMemory.RETENTION_MIN, retention)), rates
+    )
 
 
 def card_from_model(rc: ReviewCard) -> fsrs.Card:
@@ -66,43 +171,86 @@ def grade_for_choice(is_correct: bool, think_ms: int | None) -> Grade:
     return Grade.GOOD
 
 
-def review(rc: ReviewCard, grade: int, now: datetime) -> None:
-    """Apply one review to the stored card in place (counts included; not saved)."""
+def grade_for_key_points(recalled: int, total: int) -> Grade:
+    """The grade a key-point checklist stands for: the share of points the learner ticked.
+
+    Every point: Good. At least half: Hard (it came back, with gaps). Fewer than half:
+    Again. Never Easy: a checklist measures coverage, not ease, and an all-ticked list is
+    the cheapest claim to make, so it earns the ordinary grade.
+    """
+    if total <= 0:
+        raise ValueError("A checklist needs at least one key point.")
+    recalled = max(0, min(recalled, total))
+    if recalled == total:
+        return Grade.GOOD
+    if 2 * recalled >= total:
+        return Grade.HARD
+    return Grade.AGAIN
+
+
+def review(rc: ReviewCard, grade: int, now: datetime, model: MemoryModel = DEFAULT_MODEL) -> None:
+    """Apply one review to the stored card in place (counts included; not saved).
+
+    A review within a day of the last one moves stability by FSRS-6's short-term rule
+    (the scheduler applies it); the grade is kept for the same-day recall rate.
+    """
     was_reviewed = rc.last_review is not None
-    card, _log = SCHEDULER.review_card(card_from_model(rc), rating_for(grade), review_datetime=_aware(now))
+    card, _log = model.scheduler.review_card(
+        card_from_model(rc), rating_for(grade), review_datetime=_aware(now)
+    )
     card_apply(rc, card)
+    rc.last_grade = int(grade)
     rc.reps += 1
     if was_reviewed and grade == Grade.AGAIN:
         rc.lapses += 1
 
 
-def retrievability(rc: ReviewCard, now: datetime) -> float:
+def elapsed_days(since: datetime, now: datetime) -> float:
+    """Exact elapsed time in days (fractional): fsrs's own reader rounds down to whole days."""
+    return max(0.0, (_aware(now) - _aware(since)).total_seconds() / DAY_SECONDS)
+
+
+def retrievability(rc: ReviewCard, now: datetime, model: MemoryModel = DEFAULT_MODEL) -> float:
     """Probability (0 to 1) that the learner recalls the card now; 0 for a card never reviewed."""
-    if rc.last_review is None or rc.stability is None:
+    if rc.last_review is None or not rc.stability:
         return 0.0
-    return float(SCHEDULER.get_card_retrievability(card_from_model(rc), current_datetime=_aware(now)))
+    return model.recall(
+        elapsed_days(rc.last_review, now), rc.stability, rc.last_grade, rc.difficulty, rc.lapses
+    )
 
 
-def forecast(cards: Sequence[ReviewCard], moments: Sequence[datetime]) -> list[list[float]]:
+def forecast(
+    cards: Sequence[ReviewCard],
+    moments: Sequence[datetime],
+    models: Mapping[int, MemoryModel] | None = None,
+) -> list[list[float]]:
     """Retrievability of each reviewed card at each moment (rows follow `moments`).
 
-    Converts each card to an fsrs.Card once: the dashboard asks for 31 days times every card.
+    `models` maps a course id to its memory model; a card annotated with `course_id`
+    is read with its course's (the default otherwise).
     """
-    converted = [
-        card_from_model(rc) for rc in cards if rc.last_review is not None and rc.stability is not None
-    ]
+    reviewed = [rc for rc in cards if rc.last_review is not None and rc.stability]
+    chosen = [(models or {}).get(getattr(rc, "course_id", 0), DEFAULT_MODEL) for rc in reviewed]
     return [
-        [
-            float(SCHEDULER.get_card_retrievability(card, current_datetime=_aware(moment)))
-            for card in converted
-        ]
+        [retrievability(rc, moment, model) for rc, model in zip(reviewed, chosen, strict=True)]
         for moment in moments
     ]
 
 
-def retrievability_many(cards: Iterable[ReviewCard], now: datetime) -> dict[int, float]:
+def retrievability_many(
+    cards: Iterable[ReviewCard], now: datetime, model: MemoryModel = DEFAULT_MODEL
+) -> dict[int, float]:
     """Question id → retrievability now, for the given cards of one learner."""
-    return {rc.question_id: retrievability(rc, now) for rc in cards}
+    return {rc.question_id: retrievability(rc, now, model) for rc in cards}
+
+
+def recall_percent(value: float) -> int:
+    """A recall probability as the whole percent a learner reads: rounded down, at most 99.
+
+    Rounding to nearest would print 100 % for any card reviewed in the last hour, a
+    fresh miss included; a prediction is never a certainty, so the display never says so.
+    """
+    return min(int(max(value, 0.0) * 100), 99)
 
 
 def interval_phrase(due: datetime, now: datetime) -> str:
@@ -120,8 +268,133 @@ def interval_phrase(due: datetime, now: datetime) -> str:
     return f"in {days} day{'s' if days != 1 else ''}"
 
 
+# --- Fitting a course's parameters ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fit:
+    """What the optimizer made of a review history."""
+
+    model: MemoryModel
+    reviews: int  # day-apart reviews the parameters were trained on
+    fitted: bool  # False: too few reviews, the defaults stand
+
+
+Review = tuple[datetime, int]  # (when, grade 1-4)
+
+
+def fit(histories: Iterable[Sequence[Review]], desired_retention: float = DEFAULT_RETENTION) -> Fit:
+    """Fit FSRS-6 parameters and the same-day recall logistic to per-card review histories (time order).
+
+    Uses fsrs-rs (`fsrs_rs_python`, a compiled wheel: no torch). Like FSRS itself, a
+    review counts for training only when it comes at least a day after the previous one;
+    same-day reviews feed the short-term parameters through the history they belong to,
+    then train the same-day logistic, replayed through the fitted scheduler.
+    """
+    import fsrs_rs_python as rs  # a compiled extension: loaded only where a fit runs
+
+    cards = [list(history) for history in histories]
+    items = []
+    for history in cards:
+        reviews = []
+        previous: datetime | None = None
+        for when, grade in history:
+            days = 0 if previous is None else (_aware(when).date() - _aware(previous).date()).days
+            reviews.append(rs.FSRSReview(int(grade), days))
+            if len(reviews) >= 2 and days > 0:
+                items.append(rs.FSRSItem(list(reviews)))
+            previous = when
+    if len(items) < MIN_FIT_REVIEWS:
+        return Fit(memory_model(None, desired_retention), len(items), False)
+    parameters = rs.FSRS(list(DEFAULT_PARAMETERS)).compute_parameters(items)
+    model = memory_model(parameters, desired_retention)
+    rows: list[tuple[list[float], int]] = []
+    for history in cards:
+        rc = ReviewCard(state=ReviewCard.State.LEARNING)
+        for when, grade in history:
+            if rc.last_review is not None and rc.stability and rc.last_grade is not None:
+                elapsed = elapsed_days(rc.last_review, when)
+                if elapsed < 1:
+                    features = _same_day_features(
+                        rc.last_grade, rc.stability, elapsed, rc.difficulty, rc.lapses
+                    )
+                    rows.append((features, int(grade > 1)))
+            review(rc, grade, when, model)
+    same_day = _fit_logistic(rows, [DEFAULT_SAME_DAY[key] for key in SAME_DAY_KEYS])
+    return Fit(
+        memory_model(parameters, desired_retention, dict(zip(SAME_DAY_KEYS, same_day, strict=True))),
+        len(items),
+        True,
+    )
+
+
+def _same_day_features(
+    grade: int, stability: float, elapsed: float, difficulty: float | None, lapses: int = 0
+) -> list[float]:
+    """Inputs of the same-day logistic, in SAME_DAY_KEYS order (difficulty centred on FSRS's 5.5)."""
+    onehot = [1.0 if int(grade) == g else 0.0 for g in (1, 2, 3, 4)]
+    centred = (difficulty if difficulty is not None else 5.5) - 5.5
+    minutes = math.log1p(elapsed * 1440)
+    return [
+        *onehot,
+        math.log(max(stability, 1e-3)),
+        minutes,
+        centred,
+        onehot[0] * minutes,
+        math.log1p(lapses),
+    ]
+
+
+def _fit_logistic(
+    rows: Sequence[tuple[list[float], int]], start: list[float], ridge: float = 1.0
+) -> list[float]:
+    """Newton's method for a logistic regression, pulled toward `start` (grades never seen keep it)."""
+    beta = list(start)
+    k = len(beta)
+    for _ in range(12):
+        grad = [ridge * (beta[i] - start[i]) for i in range(k)]
+        hess = [[ridge if i == j else 0.0 for j in range(k)] for i in range(k)]
+        for x, y in rows:
+            z = sum(b * v for b, v in zip(beta, x, strict=True))
+            p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+            for i in range(k):
+                if x[i]:
+                    grad[i] += (p - y) * x[i]
+                    for j in range(k):
+                        if x[j]:
+                            hess[i][j] += p * (1 - p) * x[i] * x[j]
+        step = _solve(hess, grad)
+        beta = [b - s for b, s in zip(beta, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-6:
+            break
+    return beta
+
+
+def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (the system is small and positive definite)."""
+    n = len(vector)
+    a = [[*row, vector[i]] for i, row in enumerate(matrix)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
+        a[col], a[pivot] = a[pivot], a[col]
+        for r in range(n):
+            if r != col and a[col][col]:
+                f = a[r][col] / a[col][col]
+                a[r] = [x - f * y for x, y in zip(a[r], a[col], strict=True)]
+    return [a[i][n] / a[i][i] if a[i][i] else 0.0 for i in range(n)]
+
+
 def _aware(moment: datetime) -> datetime:
     # fsrs compares with timezone-aware UTC datetimes and rejects naive ones.
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def course_models(course_ids: Iterable[int]) -> dict[int, MemoryModel]:
+    """Course id → the memory model it schedules with (the default without a CourseMemory row), one query."""
+    ids = set(course_ids)
+    models = {course_id: DEFAULT_MODEL for course_id in ids}
+    for row in CourseMemory.objects.filter(course_id__in=ids):
+        models[row.course_id] = memory_model(row.parameters, row.desired_retention, row.same_day)
+    return models

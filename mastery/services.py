@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -14,11 +16,15 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.days import day_start, local_date
 from accounts.services import profile_for
 from lessons.models import Lesson
 from mastery import scheduling
+from mastery.levels import probability_at
 from mastery.models import (
     Attempt,
+    ConceptMastery,
+    CourseMemory,
     DigestLog,
     Grade,
     LessonRead,
@@ -27,7 +33,16 @@ from mastery.models import (
     RecallEnrollment,
     ReviewCard,
 )
-from mastery.recall import DayQueue, day_queue_build, day_start, day_states, recall_inputs_load
+from mastery.recall import DayQueue, day_queue_build, day_states, recall_inputs_load
+from quizzes.forms import (
+    MSG_CHOICE_NOT_GRADED,
+    MSG_CHOOSE_GRADE,
+    MSG_FOREIGN_OPTION,
+    MSG_FREE_NOT_CHOICE,
+    AnswerChoice,
+    CheckToken,
+    check_token_read,
+)
 from quizzes.models import Option, Question, RecallDay, RecallPlan, RecallPrompt
 
 logger = logging.getLogger(__name__)
@@ -51,16 +66,24 @@ def attempt_record(
     revealed: bool = False,
     think_ms: int | None = None,
     time_taken_ms: int | None = None,
+    key_points: tuple[int, int] | None = None,
     now: datetime | None = None,
 ) -> tuple[Attempt, bool]:
     """Record one answer; (attempt, created). The same key twice gives the first attempt back.
 
-    Free-recall questions take a self-grade, multiple choice an option of this question
-    (its correctness is read from the option, never from the client). Study and review
+    Free-recall questions take a self-grade or a key-point checklist (ticked, listed),
+    multiple choice an option of this question (its correctness is read from the option,
+    never from the client). Pages record answers through answer_record, which reads the
+    signed token; this is the storage step it ends in. Study and review
     attempts move the question's FSRS card; cram attempts never touch it. After commit,
     the learner's mastery of the question's concepts is recomputed.
     """
     now = now or timezone.now()
+    if key_points is not None and not question.is_choice:
+        if grade is not None:
+            raise AttemptInvalid(MSG_CHOOSE_GRADE)
+        key_points = (max(0, min(key_points[0], key_points[1])), key_points[1])
+        grade = scheduling.grade_for_key_points(*key_points)
     is_correct, rating = _attempt_validate(question=question, grade=grade, option=option, think_ms=think_ms)
     with transaction.atomic():
         existing = Attempt.objects.filter(learner=learner, key=key).first()
@@ -81,6 +104,8 @@ def attempt_record(
                     revealed=revealed,
                     think_ms=think_ms,
                     time_taken_ms=time_taken_ms,
+                    key_points_recalled=key_points[0] if key_points else None,
+                    key_points_total=key_points[1] if key_points else None,
                     created_at=now,
                 )
         except IntegrityError:
@@ -88,7 +113,8 @@ def attempt_record(
         if mode != Mode.CRAM:
             # Row lock: two different attempts on the same card must review it one after the other.
             card, _ = ReviewCard.objects.select_for_update().get_or_create(learner=learner, question=question)
-            scheduling.review(card, rating, now)
+            model = scheduling.course_models([question.course_id])[question.course_id]
+            scheduling.review(card, rating, now, model)
             card.save()
         concept_ids = sorted(concept.pk for concept in question.concepts.all())
         learner_id = learner.pk
@@ -96,6 +122,104 @@ def attempt_record(
             lambda: mastery_recompute_enqueue(learner_id=learner_id, concept_ids=concept_ids)
         )
     return attempt, True
+
+
+@dataclass(frozen=True)
+class AnswerOutcome:
+    """What an answer did: the stored attempt (None for a visitor: nothing is kept) and its verdict."""
+
+    attempt: Attempt | None
+    created: bool
+    is_correct: bool
+    grade: Grade  # the self-grade, or what a choice or a checklist stands for
+    saved: str  # the line that tells a signed-in learner when the question comes back
+    next_due: datetime | None = None  # when the card comes back (None: cram, or a visitor)
+
+
+def answer_token(*, learner: User | None, question: Question, token: str) -> CheckToken | None:
+    """The check token posted with an answer; None for a visitor, TokenInvalid when bad.
+
+    question_id None is not accepted here: every page names the question it answers.
+    """
+    if learner is None:
+        return None
+    return check_token_read(token, learner_id=learner.pk, question_id=question.pk)
+
+
+def answer_reveal(
+    *, learner: User | None, question: Question, token: str, onscreen_ms: int | None, at_ms: int
+) -> str:
+    """The token the grade form carries after "Show answer": it knows when the learner peeked.
+
+    "" for a visitor. The on-screen moment is fixed here when the page's script reports it,
+    so the think time of the later grade runs from on-screen to this reveal.
+    """
+    read = answer_token(learner=learner, question=question, token=token)
+    if read is None:
+        return ""
+    return read.seen(at_ms, onscreen_ms).revealed_at(at_ms).sign()
+
+
+def answer_record(
+    *,
+    learner: User | None,
+    question: Question,
+    token: str,
+    answer: AnswerChoice,
+    onscreen_ms: int | None,
+    at_ms: int,
+) -> AnswerOutcome:
+    """Record one answer from any page (lesson, quiz, recall, Review): the one answer path.
+
+    Reads the signed token (mode, on-screen and reveal moments, the idempotency key),
+    derives think time and time taken from it (both None when the page could not say
+    when the check came on screen, e.g. without JavaScript), validates the answer,
+    stores the attempt, reviews the FSRS card unless cramming and queues the mastery
+    refresh after commit (attempt_record). A visitor's answer is checked and marked
+    but not kept. Raises TokenInvalid or AttemptInvalid with a message a learner can read.
+    """
+    read = answer_token(learner=learner, question=question, token=token)
+    if learner is None or read is None:
+        is_correct, grade = _attempt_validate(
+            question=question,
+            grade=_checklist_grade(question, answer) or answer.grade,
+            option=answer.option,
+            think_ms=None,
+        )
+        return AnswerOutcome(attempt=None, created=False, is_correct=is_correct, grade=grade, saved="")
+    think_ms, time_taken_ms = read.seen(at_ms, onscreen_ms).timing(at_ms)
+    attempt, created = attempt_record(
+        learner=learner,
+        question=question,
+        key=read.key,
+        mode=Mode(read.mode),
+        grade=answer.grade,
+        option=answer.option,
+        revealed=read.revealed_ms is not None,
+        think_ms=think_ms,
+        time_taken_ms=time_taken_ms,
+        key_points=answer.key_points,
+    )
+    grade = (
+        Grade(attempt.grade)
+        if attempt.grade
+        else scheduling.grade_for_choice(bool(attempt.is_correct), attempt.think_ms)
+    )
+    next_due = _next_due(attempt)
+    return AnswerOutcome(
+        attempt=attempt,
+        created=created,
+        is_correct=bool(attempt.is_correct),
+        grade=grade,
+        saved=_saved_line(attempt, next_due, timezone.now()),
+        next_due=next_due,
+    )
+
+
+def _checklist_grade(question: Question, answer: AnswerChoice) -> Grade | None:
+    if answer.key_points is None or question.is_choice:
+        return None
+    return scheduling.grade_for_key_points(*answer.key_points)
 
 
 def mastery_recompute_enqueue(*, learner_id: int, concept_ids: list[int]) -> bool:
@@ -122,28 +246,94 @@ def _attempt_validate(
     """(is_correct, the grade FSRS sees) for a valid answer; AttemptInvalid otherwise."""
     if question.is_choice:
         if grade is not None:
-            raise AttemptInvalid("Multiple-choice answers are marked for you: pick an option.")
+            raise AttemptInvalid(MSG_CHOICE_NOT_GRADED)
         if option is None or option.question_id != question.pk:
-            raise AttemptInvalid(
-                "That option does not belong to this question. Pick one of the options shown."
-            )
+            raise AttemptInvalid(MSG_FOREIGN_OPTION)
         return option.is_correct, scheduling.grade_for_choice(option.is_correct, think_ms)
     if option is not None:
-        raise AttemptInvalid("This question is self-graded: choose Again, Hard, Good or Easy.")
+        raise AttemptInvalid(MSG_FREE_NOT_CHOICE)
     if grade is None or grade not in Grade.values:
-        raise AttemptInvalid("Choose how well you remembered: Again, Hard, Good or Easy.")
+        raise AttemptInvalid(MSG_CHOOSE_GRADE)
     # Hard still means the answer came back (with effort), so only Again counts as wrong.
     return grade != Grade.AGAIN, Grade(grade)
 
 
-def review_queue(*, learner: User, now: datetime, limit: int) -> list[ReviewCard]:
-    """The learner's due cards, most overdue first, with what a check needs to render (two queries)."""
-    return list(
-        ReviewCard.objects.filter(learner=learner, due__lte=now)
+def course_memory_fit(*, course_id: int, now: datetime | None = None) -> CourseMemory:
+    """Refit a course's FSRS-6 parameters from its review history (idempotent; defaults until enough reviews).
+
+    Each learner's attempts on a question are one card's history, graded as FSRS saw
+    them; cram attempts never touched a card and are left out. The desired retention an
+    instructor set is kept.
+    """
+    now = now or timezone.now()
+    histories: dict[tuple[int, int], list[tuple[datetime, int]]] = defaultdict(list)
+    rows = (
+        Attempt.objects.scheduling()
+        .filter(question__course_id=course_id)
+        .order_by("created_at", "id")
+        .values_list(
+            "learner_id", "question_id", "question__kind", "grade", "is_correct", "think_ms", "created_at"
+        )
+    )
+    for learner_id, question_id, kind, grade, is_correct, think_ms, created_at in rows:
+        if kind == Question.Kind.CHOICE and is_correct is not None:
+            seen = int(scheduling.grade_for_choice(is_correct, think_ms))
+        elif grade is not None:
+            seen = int(grade)
+        else:
+            continue
+        histories[(learner_id, question_id)].append((created_at, seen))
+    with transaction.atomic():
+        memory, _ = CourseMemory.objects.select_for_update().get_or_create(course_id=course_id)
+        result = scheduling.fit(histories.values(), memory.desired_retention)
+        memory.fitted_reviews = result.reviews
+        if result.fitted:
+            memory.parameters = list(result.model.parameters)
+            memory.same_day = dict(result.model.same_day)
+            memory.fitted_at = now
+        memory.save()
+    return memory
+
+
+def course_memory_fit_all() -> int:
+    """Refit every course that has attempts (run nightly); returns how many were looked at."""
+    ids = list(Attempt.objects.order_by().values_list("question__course_id", flat=True).distinct())
+    for course_id in sorted(ids):
+        course_memory_fit(course_id=course_id)
+    return len(ids)
+
+
+def review_queue(*, learner: User, now: datetime, tz: tzinfo, limit: int) -> list[ReviewCard]:
+    """The learner's due cards, weakest concept first, with what a check needs to render (four queries).
+
+    Weakest means the lowest chance of a right answer now on any of the card's concepts,
+    by the same concept model as the levels and the dashboard (a concept never assessed
+    counts as 0); ties go to the most overdue card.
+    """
+    due = list(
+        ReviewCard.objects.filter(learner=learner)
+        .due(now, tz)
+        .order_by("due", "id")
+        .values_list("pk", "question_id")
+    )
+    if not due:
+        return []
+    chance: dict[int, float] = {}
+    rows = ConceptMastery.objects.filter(
+        learner=learner, concept__questions__in={question_id for _, question_id in due}
+    ).values_list("concept__questions", "knowledge", "stability", "memory_at")
+    for question_id, knowledge, stability, memory_at in rows:
+        value = probability_at(knowledge, stability, memory_at, now)
+        chance[question_id] = min(chance.get(question_id, 1.0), value if value is not None else 0.0)
+    order = {pk: rank for rank, (pk, _) in enumerate(due)}
+    chosen = sorted(due, key=lambda row: (chance.get(row[1], 0.0), order[row[0]]))[:limit]
+    cards = {
+        rc.pk: rc
+        for rc in ReviewCard.objects.filter(pk__in=[pk for pk, _ in chosen])
         .select_related("question__course", "question__lesson__module__course")
         .prefetch_related("question__options")
-        .order_by("due", "id")[:limit]
-    )
+    }
+    return [cards[pk] for pk, _ in chosen if pk in cards]
 
 
 def lesson_mark_read(*, learner: User, lesson: Lesson, now: datetime | None = None) -> LessonRead:
@@ -185,14 +375,15 @@ def recall_day_queue(*, learner: User, for_date: date) -> DayQueue:
         prompt.question_id for e in enrollments for day in e.plan.days.all() for prompt in day.prompts.all()
     }
     since = min((e.started_on for e in enrollments), default=for_date)
-    start = day_start(for_date, tz)
+    # A queue prepared tonight for tomorrow is built as of tomorrow's first moment, so
+    # "due" there means what the Review page will call due when the learner wakes up.
+    now = max(day_start(for_date, tz), timezone.now())
     inputs = recall_inputs_load(
         learner=learner,
         question_ids=question_ids,
         since=since,
         tz=tz,
-        # Cards falling due at any time on that date belong to its queue.
-        due_by=day_start(for_date + timedelta(days=1), tz),
+        now=now,
         due_limit=profile.daily_cap,
         with_questions=False,
     )
@@ -201,7 +392,6 @@ def recall_day_queue(*, learner: User, for_date: date) -> DayQueue:
         day_states(list(e.plan.days.all()), started_on=e.started_on, today=for_date, read_lesson_ids=read)
         for e in enrollments
     ]
-    now = max(start, timezone.now())
     return day_queue_build(weeks=weeks, inputs=inputs, tz=tz, now=now, cap=profile.daily_cap)
 
 
@@ -254,7 +444,7 @@ def digest_send_all(now: datetime | None = None) -> int:
         local = now.astimezone(profile.tz)
         if not profile.digest_enabled or not learner.email or local.hour not in DIGEST_HOURS:
             continue
-        today = local.date()
+        today = local_date(now, profile.tz)
         if DigestLog.objects.filter(learner=learner, for_date=today).exists():
             continue
         queue = list(
@@ -307,13 +497,22 @@ def _digest_email(*, learner: User, today: date, questions: list[Question], reas
 
 def attempt_saved_message(*, attempt: Attempt, now: datetime) -> str:
     """The line shown after an answer: when the question comes back, or that cram is not scheduled."""
+    return _saved_line(attempt, _next_due(attempt), now)
+
+
+def _next_due(attempt: Attempt) -> datetime | None:
     if attempt.mode == Mode.CRAM:
-        return "Cram: not scheduled"
-    due = (
+        return None
+    return (
         ReviewCard.objects.filter(learner_id=attempt.learner_id, question_id=attempt.question_id)
         .values_list("due", flat=True)
         .first()
     )
+
+
+def _saved_line(attempt: Attempt, due: datetime | None, now: datetime) -> str:
+    if attempt.mode == Mode.CRAM:
+        return "Cram: not scheduled"
     if due is None:
         return "Saved"
     return f"Saved — next review {scheduling.interval_phrase(due, now)}"

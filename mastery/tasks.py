@@ -6,7 +6,7 @@ from celery import shared_task
 from django.db import DatabaseError
 
 from mastery.progress import mastery_decay_all, mastery_recompute
-from mastery.services import digest_send_all, recall_queue_prepare_all
+from mastery.services import course_memory_fit_all, digest_send_all, recall_queue_prepare_all
 
 # Bounded retries with exponential backoff: a database blip retries, a bug does not loop forever.
 RETRY = {
@@ -40,3 +40,9 @@ def prepare_recall_queues() -> None:
 def send_daily_digests() -> None:
     """Email each learner whose local morning it is what is due today; once per local day."""
     digest_send_all()
+
+
+@shared_task(**RETRY)
+def fit_course_memory() -> None:
+    """Refit each course's FSRS-6 parameters from its review history (the defaults until enough reviews)."""
+    course_memory_fit_all()

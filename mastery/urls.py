@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mastery.views import dashboard, review
+from mastery.views import cheat_sheet, dashboard, review
 
 app_name = "mastery"
 urlpatterns = [
@@ -18,7 +18,15 @@ urlpatterns = [
     path("courses/<slug:course_slug>/cohort/", dashboard.cohort, name="cohort"),
     path(
         "courses/<slug:course_slug>/modules/<slug:module_slug>/cheat-sheet/",
-        dashboard.cheat_sheet,
+        cheat_sheet.module_cheat_sheet,
         name="cheat_sheet",
+    ),
+    path(
+        "courses/<slug:course_slug>/cheat-sheet/", cheat_sheet.course_cheat_sheet, name="course_cheat_sheet"
+    ),
+    path(
+        "courses/<slug:course_slug>/cheat-sheet/print.css",
+        cheat_sheet.print_css,
+        name="cheat_sheet_print_css",
     ),
 ]

@@ -6,82 +6,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
+from courses.authoring import (
+    AuthoringAdmin,
+    AuthoringInline,
+    LooseOrderedFormSet,
+    OrderedForm,
+    OrderedFormSet,
+)
 from quizzes import services as quiz_services
 from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
-
-# Rows being saved are first moved out of the way by this much, so that swapping two
-# rows' order or moving the correct mark never trips a unique constraint mid-save.
-PARKING_OFFSET = 1_000_000
-
-
-class OrderedForm(forms.ModelForm):
-    """A child row with an order unique per parent; a blank order means "after the others"."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["order"].required = False
-        if self.instance._state.adding:
-            # Blank rather than the model default 0, so rows added together do not collide.
-            self.initial.pop("order", None)
-
-    def validate_unique(self) -> None:
-        # Checked against the database one row at a time, a legal reshuffle (two rows
-        # swapping order, the correct mark moving) looks like a clash with the old rows.
-        # OrderedFormSet checks the rows of the parent as a whole instead.
-        pass
-
-
-class OrderedFormSet(forms.BaseInlineFormSet):
-    # Extra column values given to changed rows while they are parked (see PARKING_OFFSET).
-    park_values: dict[str, Any] = {}
-
-    def kept_forms(self) -> list[forms.ModelForm]:
-        return [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-
-    def clean(self) -> None:
-        super().clean()
-        if any(self.errors):
-            return
-        kept = self.kept_forms()
-        orders = [form.cleaned_data["order"] for form in kept if form.cleaned_data.get("order") is not None]
-        if len(orders) != len(set(orders)):
-            raise forms.ValidationError("Two rows have the same order; give each row its own number.")
-        next_order = max(orders, default=-1) + 1
-        for form in kept:
-            if form.cleaned_data.get("order") is None:
-                form.cleaned_data["order"] = form.instance.order = next_order
-                next_order += 1
-
-    def save_parked(self) -> None:
-        """Save in an order the unique constraints accept (admin views already run in a transaction)."""
-        rows = self.save(commit=False)
-        for row in self.deleted_objects:
-            row.delete()
-        changed = [row.pk for row in rows if row.pk is not None]
-        if changed:
-            self.model._default_manager.filter(pk__in=changed).update(
-                order=F("order") + PARKING_OFFSET, **self.park_values
-            )
-        for row in sorted(rows, key=self.save_sort_key):
-            row.save()
-        self.save_m2m()
-
-    def save_sort_key(self, row: Any) -> int:
-        return 0
-
-
-class OrderedInlineAdminMixin:
-    def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
-        if isinstance(formset, OrderedFormSet):
-            formset.save_parked()
-        else:
-            super().save_formset(request, form, formset, change)  # type: ignore[misc]
 
 
 class OptionFormSet(OrderedFormSet):
@@ -111,7 +50,7 @@ class OptionFormSet(OrderedFormSet):
             raise forms.ValidationError(problems)
 
 
-class OptionInline(admin.TabularInline):
+class OptionInline(AuthoringInline):
     model = Option
     form = OrderedForm
     formset = OptionFormSet
@@ -157,7 +96,7 @@ class QuestionForm(forms.ModelForm):
 
 
 @admin.register(Question)
-class QuestionAdmin(OrderedInlineAdminMixin, admin.ModelAdmin):
+class QuestionAdmin(AuthoringAdmin):
     form = QuestionForm
     list_display = ["slug", "short_prompt", "course", "kind", "depth", "lesson", "section_ref"]
     list_select_related = ["course", "lesson"]
@@ -205,9 +144,14 @@ class PromptFormSet(OrderedFormSet, QuestionOfSameCourseFormSet):
     pass
 
 
-class QuizItemInline(admin.TabularInline):
+class QuizItemFormSet(LooseOrderedFormSet, QuestionOfSameCourseFormSet):
+    pass
+
+
+class QuizItemInline(AuthoringInline):
     model = QuizItem
-    formset = QuestionOfSameCourseFormSet
+    form = OrderedForm
+    formset = QuizItemFormSet
     fields = ["order", "question"]
     autocomplete_fields = ["question"]
     ordering = ["order", "id"]
@@ -215,7 +159,7 @@ class QuizItemInline(admin.TabularInline):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):
+class QuizAdmin(AuthoringAdmin):
     list_display = ["title", "slug", "course", "kind", "module", "lesson", "question_count"]
     list_select_related = ["course", "module", "lesson"]
     list_filter = ["kind", "course"]
@@ -236,7 +180,7 @@ class QuizAdmin(admin.ModelAdmin):
         quiz_services.quiz_render(quiz=form.instance)
 
 
-class RecallDayInline(admin.TabularInline):
+class RecallDayInline(AuthoringInline):
     model = RecallDay
     form = OrderedForm
     formset = OrderedFormSet
@@ -260,7 +204,7 @@ class RecallDayInline(admin.TabularInline):
 
 
 @admin.register(RecallPlan)
-class RecallPlanAdmin(OrderedInlineAdminMixin, admin.ModelAdmin):
+class RecallPlanAdmin(AuthoringAdmin):
     list_display = ["title", "slug", "course", "module", "order", "day_count"]
     list_select_related = ["course", "module"]
     list_filter = ["course"]
@@ -281,7 +225,7 @@ class RecallPlanAdmin(OrderedInlineAdminMixin, admin.ModelAdmin):
         quiz_services.recall_plan_render(plan=form.instance)
 
 
-class RecallPromptInline(admin.TabularInline):
+class RecallPromptInline(AuthoringInline):
     model = RecallPrompt
     form = OrderedForm
     formset = PromptFormSet
@@ -292,7 +236,7 @@ class RecallPromptInline(admin.TabularInline):
 
 
 @admin.register(RecallDay)
-class RecallDayAdmin(OrderedInlineAdminMixin, admin.ModelAdmin):
+class RecallDayAdmin(AuthoringAdmin):
     """Days get their own page because Django has no nested inlines (plan → day → prompts)."""
 
     list_display = ["__str__", "plan", "name", "order", "unlock_note"]

@@ -1,4 +1,4 @@
-"""Forms for answering checks: a self-grade for free recall, an option for multiple choice."""
+"""The check form and token: every answer on every page (lesson, quiz, recall, Review) posts these."""
 
 from __future__ import annotations
 
@@ -11,57 +11,120 @@ from typing import Any
 
 from django import forms
 from django.core import signing
-from django.db import models
 
+from mastery.models import Grade
 from quizzes.models import Option, Question
 
+# The error texts of the answer path, in one place: the check endpoints, the Review page
+# and the recording service (mastery.services.answer_record) all speak these.
+MSG_PICK_OPTION = "Pick one of the options before submitting."
+MSG_FOREIGN_OPTION = "That option does not belong to this question. Pick one of the options shown."
+MSG_CHOOSE_GRADE = "Choose how well you remembered: Again, Hard, Good or Easy."
+MSG_NOT_A_GRADE = "“%(value)s” is not a grade. Choose Again, Hard, Good or Easy."
+MSG_CHOICE_NOT_REVEALED = "This is a multiple-choice question: pick an option."
+MSG_CHOICE_NOT_GRADED = "Multiple-choice answers are marked for you: pick an option."
+MSG_FREE_NOT_CHOICE = "This question is self-graded: show its answer instead."
+MSG_FOREIGN_POINT = "That key point does not belong to this question. Tick the points shown."
+MSG_UNKNOWN_ACTION = "Unknown action: reveal the answer or grade it."
 
-class Grade(models.TextChoices):
-    """The four self-grades of spaced repetition, weakest recall first."""
 
-    AGAIN = "again", "Again"
-    HARD = "hard", "Hard"
-    GOOD = "good", "Good"
-    EASY = "easy", "Easy"
+def grade_buttons() -> list[tuple[int, str, str]]:
+    """(value, label, key) for the self-grade buttons.
 
-
-# Digits match the order of the buttons so the review keyboard shortcuts (1 to 4) can use them.
-GRADE_KEYS = {Grade.AGAIN: "1", Grade.HARD: "2", Grade.GOOD: "3", Grade.EASY: "4"}
+    The one grade format on the wire: the value posted is the stored grade (1 Again to
+    4 Easy, as FSRS numbers its ratings), and it is also the digit the keyboard uses.
+    """
+    return [(grade.value, grade.label, str(grade.value)) for grade in Grade]
 
 
-class GradeForm(forms.Form):
-    grade = forms.ChoiceField(
+@dataclass(frozen=True)
+class AnswerChoice:
+    """What the learner answered, checked against the question (not yet against the token)."""
+
+    grade: Grade | None = None
+    option: Option | None = None
+    # Key-point checklist: (points ticked, points listed); None when not answered that way.
+    key_points: tuple[int, int] | None = None
+
+
+class CheckForm(forms.Form):
+    """Every post of a check, on every page: reveal, a self-grade, a key-point checklist or an option.
+
+    `onscreen` is how long the check had been on screen when the learner acted, measured
+    by the page's script from the moment the check came into view; a page without
+    JavaScript posts none, and the attempt then says its timing is unknown.
+    """
+
+    token = forms.CharField(max_length=1000, required=False)
+    action = forms.ChoiceField(
+        choices=[("answer", "Answer"), ("reveal", "Show answer")],
+        required=False,
+        error_messages={"invalid_choice": MSG_UNKNOWN_ACTION},
+    )
+    grade = forms.TypedChoiceField(
         choices=Grade.choices,
-        error_messages={
-            "required": "Choose how well you remembered: Again, Hard, Good or Easy.",
-            "invalid_choice": "“%(value)s” is not a grade. Choose Again, Hard, Good or Easy.",
-        },
-    )
-
-    def grade_choice(self) -> Grade:
-        return Grade(self.cleaned_data["grade"])
-
-
-class AnswerForm(forms.Form):
-    option = forms.TypedChoiceField(
         coerce=int,
-        error_messages={
-            "required": "Pick one of the options before submitting.",
-            "invalid_choice": "That option does not belong to this question. Pick one of the options shown.",
-        },
+        required=False,
+        empty_value=None,
+        error_messages={"invalid_choice": MSG_NOT_A_GRADE},
     )
+    option = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, error_messages={"invalid_choice": MSG_FOREIGN_OPTION}
+    )
+    point = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, error_messages={"invalid_choice": MSG_FOREIGN_POINT}
+    )
+    checklist = forms.BooleanField(required=False)
+    onscreen = forms.CharField(max_length=20, required=False)
 
     def __init__(self, *args: Any, question: Question, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.question = question
         # Options come from the question's prefetched list: validating here costs no query
         # and rejects ids of other questions' options.
         self.options = {option.pk: option for option in question.options.all()}
-        field = self.fields["option"]
-        assert isinstance(field, forms.TypedChoiceField)
-        field.choices = [(pk, option.text) for pk, option in self.options.items()]
+        option_field = self.fields["option"]
+        assert isinstance(option_field, forms.TypedChoiceField)
+        option_field.choices = [(pk, option.text) for pk, option in self.options.items()]
+        self.points = question.key_point_list()
+        point_field = self.fields["point"]
+        assert isinstance(point_field, forms.TypedMultipleChoiceField)
+        point_field.choices = [(i, text) for i, text in enumerate(self.points, start=1)]
 
-    def chosen_option(self) -> Option:
-        return self.options[self.cleaned_data["option"]]
+    @property
+    def wants_reveal(self) -> bool:
+        return self.cleaned_data.get("action") == "reveal"
+
+    def onscreen_ms(self) -> int | None:
+        """Milliseconds the check was on screen before this post; None when the page did not say."""
+        raw = (self.cleaned_data.get("onscreen") or "").strip()
+        # A client clock is evidence, not input to reject: junk means "unknown", never a 400.
+        if not raw.isdigit():
+            return None
+        return min(int(raw), TOKEN_MAX_AGE * 1000)
+
+    def answer(self) -> AnswerChoice:
+        """The answer posted, for the question's kind; ValidationError-free: raises AnswerMissing."""
+        data = self.cleaned_data
+        if self.question.is_choice:
+            if data.get("grade") is not None or data.get("checklist"):
+                raise AnswerMissing(MSG_CHOICE_NOT_GRADED)
+            option_id = data.get("option")
+            if option_id is None:
+                raise AnswerMissing(MSG_PICK_OPTION)
+            return AnswerChoice(option=self.options[option_id])
+        if data.get("option") is not None:
+            raise AnswerMissing(MSG_FREE_NOT_CHOICE)
+        if data.get("checklist") and self.points:
+            ticked = len(set(data.get("point") or []))
+            return AnswerChoice(key_points=(ticked, len(self.points)))
+        if data.get("grade") is None:
+            raise AnswerMissing(MSG_CHOOSE_GRADE)
+        return AnswerChoice(grade=Grade(data["grade"]))
+
+
+class AnswerMissing(ValueError):
+    """The post has no usable answer for this question (a message a learner can read)."""
 
 
 def first_error(form: forms.Form) -> str:
@@ -99,6 +162,9 @@ class CheckToken:
     shown_ms: int
     nonce: str
     revealed_ms: int | None = None
+    # Server time at which the check came on screen (the page's script says how long ago
+    # at the first post); None while unknown, e.g. without JavaScript.
+    onscreen_ms: int | None = None
 
     def sign(self) -> str:
         payload: dict[str, Any] = {
@@ -110,6 +176,8 @@ class CheckToken:
         }
         if self.revealed_ms is not None:
             payload["r"] = self.revealed_ms
+        if self.onscreen_ms is not None:
+            payload["s"] = self.onscreen_ms
         return signing.dumps(payload, salt=TOKEN_SALT, compress=False)
 
     @property
@@ -121,6 +189,27 @@ class CheckToken:
     def revealed_at(self, now_ms: int) -> CheckToken:
         """The same token after the answer was shown (a second reveal keeps the first time)."""
         return self if self.revealed_ms is not None else replace(self, revealed_ms=now_ms)
+
+    def seen(self, now_ms: int, onscreen_for_ms: int | None) -> CheckToken:
+        """The token with the moment the check came on screen, from the first post that says it.
+
+        The moment is never before the check was rendered (a client cannot claim a think
+        time longer than the page existed) and a later post cannot move it.
+        """
+        if self.onscreen_ms is not None or onscreen_for_ms is None:
+            return self
+        return replace(self, onscreen_ms=min(max(now_ms - onscreen_for_ms, self.shown_ms), now_ms))
+
+    def timing(self, answered_ms: int) -> tuple[int | None, int | None]:
+        """(think_ms, time_taken_ms) of an answer given now: both None when on-screen time is unknown.
+
+        Think time runs from the check coming on screen to the reveal (or to the answer
+        when the learner did not reveal); time taken runs to the answer.
+        """
+        if self.onscreen_ms is None:
+            return None, None
+        think_until = self.revealed_ms if self.revealed_ms is not None else answered_ms
+        return max(think_until - self.onscreen_ms, 0), max(answered_ms - self.onscreen_ms, 0)
 
 
 def now_ms() -> int:
@@ -150,6 +239,14 @@ def check_tokens(user: Any, questions: Iterable[Question], *, mode: str) -> dict
     }
 
 
+def check_token_mode(raw: str) -> str:
+    """The mode a token was issued with, for the fragment's hidden field ("" when none or unreadable)."""
+    try:
+        return str(signing.loads(raw, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)["m"]) if raw else ""
+    except (signing.BadSignature, KeyError, TypeError):
+        return ""
+
+
 def check_token_read(raw: str, *, learner_id: int, question_id: int | None) -> CheckToken:
     """The token posted with an answer; TokenInvalid if forged, expired or issued for another check.
 
@@ -164,6 +261,7 @@ def check_token_read(raw: str, *, learner_id: int, question_id: int | None) -> C
             shown_ms=int(data["t"]),
             nonce=str(data["n"]),
             revealed_ms=int(data["r"]) if data.get("r") is not None else None,
+            onscreen_ms=int(data["s"]) if data.get("s") is not None else None,
         )
     except (signing.BadSignature, KeyError, TypeError, ValueError):
         raise TokenInvalid(TOKEN_EXPIRED) from None

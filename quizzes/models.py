@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.db import models
 from django.urls import reverse
 
@@ -81,6 +83,22 @@ class Question(models.Model):
         """The key points under the model answer, in the author's order (blank lines dropped)."""
         return [line.strip() for line in self.key_points.splitlines() if line.strip()]
 
+    def options_for(self, learner_id: int | None) -> list[Option]:
+        """The options in the order this learner sees them (uses the prefetched options).
+
+        Decided on the server from a hash of learner, question and option, so the order is
+        the same on every page and every visit for one learner, differs between learners,
+        and puts the correct option in each position equally often across questions:
+        neither the authored order nor "press 1" gives the answer away. Visitors share
+        one order per question, shuffled the same way. shuffle_options=False pins the
+        authored order (for "all of the above" and the like).
+        """
+        options = list(self.options.all())
+        if not self.shuffle_options:
+            return options
+        seed = f"{learner_id if learner_id is not None else 'visitor'}:{self.pk}"
+        return sorted(options, key=lambda o: hashlib.sha256(f"{seed}:{o.pk}".encode()).digest())
+
     def section_url(self) -> str:
         """Link to the section that answers the question ("jump to §2.3"), or ""."""
         if self.lesson is None:
@@ -88,11 +106,19 @@ class Question(models.Model):
         url = self.lesson.get_absolute_url()
         return f"{url}#{self.anchor}" if self.anchor else url
 
+    def reference_text(self) -> str:
+        """The reference as written when it links nowhere ("explainer §3.4" with no lesson in
+        this course to point into), so the learner still sees where the answer is taught."""
+        return "" if self.section_url() else self.section_ref.strip()
+
     def reveal_url(self) -> str:
         return reverse("quizzes:reveal", args=[self.course.slug, self.slug])
 
     def answer_url(self) -> str:
         return reverse("quizzes:answer", args=[self.course.slug, self.slug])
+
+    def grade_url(self) -> str:
+        return reverse("quizzes:grade", args=[self.course.slug, self.slug])
 
 
 class Option(models.Model):
@@ -118,6 +144,29 @@ class Option(models.Model):
         return self.text
 
 
+class QuizQuerySet(models.QuerySet["Quiz"]):
+    def readiness(self) -> QuizQuerySet:
+        """Readiness quizzes (cram practice before a test)."""
+        return self.filter(kind=Quiz.Kind.READINESS)
+
+    def for_module(self, module: Module) -> QuizQuerySet:
+        """Quizzes of a module: set on the quiz, through its lesson, or, when the quiz names
+        neither, through the lessons its questions point to (an imported explainer's quiz)."""
+        return self.filter(
+            models.Q(module=module)
+            | models.Q(lesson__module=module)
+            | models.Q(module__isnull=True, lesson__isnull=True, items__question__lesson__module=module)
+        ).distinct()
+
+    def for_lesson(self, lesson: Lesson) -> QuizQuerySet:
+        """Quizzes of a lesson: set on the quiz or, when the quiz names no lesson or module,
+        through the lesson its questions point to."""
+        return self.filter(
+            models.Q(lesson=lesson)
+            | models.Q(module__isnull=True, lesson__isnull=True, items__question__lesson=lesson)
+        ).distinct()
+
+
 class Quiz(models.Model):
     class Kind(models.TextChoices):
         LESSON_CHECK = "lesson_check", "Lesson check"
@@ -138,6 +187,8 @@ class Quiz(models.Model):
     questions: models.ManyToManyField[Question, QuizItem] = models.ManyToManyField(
         Question, through="QuizItem", related_name="quizzes"
     )
+
+    objects = QuizQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "title"]

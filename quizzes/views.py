@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlencode
@@ -19,21 +22,23 @@ from django_htmx.middleware import HtmxDetails
 from lessons.models import Lesson
 from mastery import models as mastery_models
 from mastery.recall import DayState, WeekView, week_view_load
-from mastery.services import AttemptInvalid, attempt_record, attempt_saved_message
+from mastery.services import AttemptInvalid, answer_record, answer_reveal
 from quizzes.access import get_question_for_user, get_quiz_for_user, get_recall_plan_for_user, section_labels
+from quizzes.checks import check_jump, check_result_context
 from quizzes.forms import (
-    GRADE_KEYS,
-    AnswerForm,
-    CheckToken,
-    Grade,
-    GradeForm,
+    MSG_CHOICE_NOT_GRADED,
+    MSG_CHOICE_NOT_REVEALED,
+    MSG_FREE_NOT_CHOICE,
+    AnswerMissing,
+    CheckForm,
     TokenInvalid,
-    check_token_read,
+    check_token_mode,
     check_tokens,
     first_error,
+    grade_buttons,
     now_ms,
 )
-from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay
+from quizzes.models import Question, Quiz, QuizItem, RecallDay
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -50,13 +55,6 @@ QUIZ_MODES = {
     Quiz.Kind.LESSON_CHECK: mastery_models.Mode.STUDY,
 }
 
-SELF_GRADES = {
-    Grade.AGAIN: mastery_models.Grade.AGAIN,
-    Grade.HARD: mastery_models.Grade.HARD,
-    Grade.GOOD: mastery_models.Grade.GOOD,
-    Grade.EASY: mastery_models.Grade.EASY,
-}
-
 
 @dataclass(frozen=True)
 class PromptRow:
@@ -71,6 +69,20 @@ class QuizRow:
     token: str
 
 
+def _literal(text: str, _match: re.Match[str]) -> str:
+    return text
+
+
+# "chapter 3", "chapters 1-2", "Ch. 4" in an unlock note.
+CHAPTER_RE = re.compile(r"\b(?:chapters?|ch\.?)\s*(\d+)(?:\s*[-\u2013]\s*\d+)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NotePart:
+    text: str
+    url: str = ""
+
+
 @dataclass(frozen=True)
 class DayRow:
     day: RecallDay
@@ -81,11 +93,45 @@ class DayRow:
 
     @property
     def unlock(self) -> str:
-        """The unlock note as "after …", whether or not the author wrote the "after"."""
+        """The unlock note in plain words, as "after …" whether or not the author wrote the
+        "after": the slugs of the day's lessons become their titles, anything else (a slug
+        that names no lesson, "chapters 1-2") stays as written."""
         note = self.day.unlock_note.strip()
+        # Longest first, so "intro" never eats the start of "intro-to-pages".
+        for lesson in sorted(self.lessons, key=lambda lesson: -len(lesson.slug)):
+            slug_re = rf"(?<![\w-]){re.escape(lesson.slug)}(?![\w-])"
+            # A function, not a replacement string: a title may hold backslashes.
+            note = re.sub(slug_re, functools.partial(_literal, lesson.title), note)
         if note and not note.lower().startswith("after"):
             return f"after {note}"
         return note
+
+    @property
+    def unlock_parts(self) -> list[NotePart]:
+        """The unlock note in plain words, "chapter 3" linked to that chapter of the lesson the
+        day's prompts point into when that lesson has one; as written otherwise."""
+        note = self.unlock
+        lessons = Counter(row.question.lesson for row in self.prompts if row.question.lesson is not None)
+        if not lessons or not note:
+            return [NotePart(note)] if note else []
+        lesson = lessons.most_common(1)[0][0]
+        chapters = {
+            item["number"]: item["anchor"]
+            for item in lesson.toc
+            if item.get("number") and "." not in item["number"]
+        }
+        parts, position = [], 0
+        for match in CHAPTER_RE.finditer(note):
+            anchor = chapters.get(match.group(1))
+            if anchor is None:
+                continue
+            parts.append(NotePart(note[position : match.start()]))
+            parts.append(
+                NotePart(f"{match.group(0)} of {lesson.title}", f"{lesson.get_absolute_url()}#{anchor}")
+            )
+            position = match.end()
+        parts.append(NotePart(note[position:]))
+        return [part for part in parts if part.text]
 
 
 @dataclass(frozen=True)
@@ -184,45 +230,9 @@ def recall_detail(request: HttpRequest, course_slug: str, plan_slug: str) -> Htt
     )
 
 
-def _token(request: HttpRequest, question: Question) -> CheckToken | None:
-    """The posted check token of a signed-in learner (TokenInvalid if bad); None for visitors."""
-    if not request.user.is_authenticated:
-        return None
-    return check_token_read(
-        request.POST.get("token", ""), learner_id=request.user.pk, question_id=question.pk
-    )
-
-
-def record_attempt(
-    request: HttpRequest,
-    question: Question,
-    *,
-    token: CheckToken | None,
-    grade: Grade | None = None,
-    option: Option | None = None,
-) -> str:
-    """Store a signed-in learner's answer; the line that tells them so ("" for visitors: nothing is kept).
-
-    The mode and the timings come from the signed token, never from bare form fields.
-    Raises AttemptInvalid when the answer does not fit the question.
-    """
-    if token is None or not request.user.is_authenticated:
-        return ""
-    answered_ms = now_ms()
-    revealed = token.revealed_ms is not None
-    think_until = token.revealed_ms if token.revealed_ms is not None else answered_ms
-    attempt, _ = attempt_record(
-        learner=cast(User, request.user),
-        question=question,
-        key=token.key,
-        mode=mastery_models.Mode(token.mode),
-        grade=SELF_GRADES[grade] if grade is not None else None,
-        option=option,
-        revealed=revealed,
-        think_ms=max(think_until - token.shown_ms, 0),
-        time_taken_ms=max(answered_ms - token.shown_ms, 0),
-    )
-    return attempt_saved_message(attempt=attempt, now=timezone.now())
+def _learner(request: HttpRequest) -> User | None:
+    """The signed-in learner whose answer is kept; None for a visitor (answers are marked, not kept)."""
+    return cast(User, request.user) if request.user.is_authenticated else None
 
 
 def _login_url(request: HttpRequest, next_url: str) -> str:
@@ -242,11 +252,6 @@ def _safe_next(request: HttpRequest, question: Question) -> str:
     return question.section_url() or question.course.get_absolute_url()
 
 
-def _jump(question: Question) -> dict[str, str]:
-    label = section_labels([question]).get(question.pk, "")
-    return {"jump_url": question.section_url(), "jump_label": label}
-
-
 def _respond(
     request: HtmxHttpRequest, question: Question, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
@@ -255,7 +260,8 @@ def _respond(
     return render(request, CHECK_FRAGMENT if request.htmx else CHECK_PAGE, context, status=status)
 
 
-def _bad_request(request: HtmxHttpRequest, question: Question, message: str, next_url: str) -> HttpResponse:
+def check_error(request: HtmxHttpRequest, question: Question, message: str, next_url: str) -> HttpResponse:
+    """A 400 with a message under the check (the fragment's message slot for HTMX, a page otherwise)."""
     if request.htmx:
         # Only the check's message slot changes, so a half-filled form keeps its state.
         response = render(
@@ -265,86 +271,75 @@ def _bad_request(request: HtmxHttpRequest, question: Question, message: str, nex
     return _respond(request, question, {"state": "error", "error": message, "next": next_url}, status=400)
 
 
-@require_POST
-def reveal(request: HtmxHttpRequest, course_slug: str, question_slug: str) -> HttpResponse:
+def _check_post(request: HtmxHttpRequest, course_slug: str, question_slug: str, action: str) -> HttpResponse:
+    """The three check endpoints: one form, one service, one fragment; `action` is the URL's verb."""
     question = get_question_for_user(request.user, course_slug, question_slug)
     next_url = _safe_next(request, question)
-    if question.is_choice:
-        return _bad_request(
-            request, question, "This is a multiple-choice question: pick an option.", next_url
-        )
+    wrong_kind = {
+        "reveal": MSG_CHOICE_NOT_REVEALED if question.is_choice else "",
+        "answer": "" if question.is_choice else MSG_FREE_NOT_CHOICE,
+        "grade": MSG_CHOICE_NOT_GRADED if question.is_choice else "",
+    }[action]
+    if wrong_kind:
+        return check_error(request, question, wrong_kind, next_url)
+    form = CheckForm(request.POST, question=question)
+    if not form.is_valid():
+        return check_error(request, question, first_error(form), next_url)
+    learner = _learner(request)
+    token = form.cleaned_data["token"]
     try:
-        token = _token(request, question)
-    except TokenInvalid as exc:
-        return _bad_request(request, question, str(exc), next_url)
-    context = {
-        "state": "revealed",
-        "next": next_url,
-        "grades": _grades(),
-        # The grade form carries the reveal time, so the attempt knows the learner peeked and when.
-        "token": token.revealed_at(now_ms()).sign() if token else "",
-        "mode": token.mode if token else "",
-        **_jump(question),
-    }
-    return _respond(request, question, context)
+        if action == "reveal":
+            revealed = answer_reveal(
+                learner=learner,
+                question=question,
+                token=token,
+                onscreen_ms=form.onscreen_ms(),
+                at_ms=now_ms(),
+            )
+            context = {
+                "state": "revealed",
+                "grades": grade_buttons(),
+                # The grade form carries the reveal time, so the attempt knows the learner peeked and when.
+                "token": revealed,
+                "mode": check_token_mode(revealed),
+                **check_jump(question),
+            }
+        else:
+            answer = form.answer()
+            outcome = answer_record(
+                learner=learner,
+                question=question,
+                token=token,
+                answer=answer,
+                onscreen_ms=form.onscreen_ms(),
+                at_ms=now_ms(),
+            )
+            context = {
+                **check_result_context(
+                    question,
+                    chosen=answer.option,
+                    is_right=outcome.is_correct,
+                    grade=outcome.grade,
+                    key_points=answer.key_points,
+                ),
+                "saved": outcome.saved,
+                "login_url": _login_url(request, next_url),
+            }
+    except (AnswerMissing, TokenInvalid, AttemptInvalid) as exc:
+        return check_error(request, question, str(exc), next_url)
+    return _respond(request, question, {"next": next_url, **context})
+
+
+@require_POST
+def reveal(request: HtmxHttpRequest, course_slug: str, question_slug: str) -> HttpResponse:
+    return _check_post(request, course_slug, question_slug, "reveal")
 
 
 @require_POST
 def answer(request: HtmxHttpRequest, course_slug: str, question_slug: str) -> HttpResponse:
-    question = get_question_for_user(request.user, course_slug, question_slug)
-    next_url = _safe_next(request, question)
-    if not question.is_choice:
-        return _bad_request(
-            request, question, "This question is self-graded: show its answer instead.", next_url
-        )
-    form = AnswerForm(request.POST, question=question)
-    if not form.is_valid():
-        return _bad_request(request, question, first_error(form), next_url)
-    chosen = form.chosen_option()
-    try:
-        saved = record_attempt(request, question, token=_token(request, question), option=chosen)
-    except (TokenInvalid, AttemptInvalid) as exc:
-        return _bad_request(request, question, str(exc), next_url)
-    context = {
-        "state": "answered",
-        "next": next_url,
-        "chosen": chosen,
-        "is_right": chosen.is_correct,
-        "options": list(question.options.all()),
-        "saved": saved,
-        "login_url": _login_url(request, next_url),
-        **_jump(question),
-    }
-    return _respond(request, question, context)
+    return _check_post(request, course_slug, question_slug, "answer")
 
 
 @require_POST
 def grade(request: HtmxHttpRequest, course_slug: str, question_slug: str) -> HttpResponse:
-    question = get_question_for_user(request.user, course_slug, question_slug)
-    next_url = _safe_next(request, question)
-    if question.is_choice:
-        return _bad_request(
-            request, question, "Multiple-choice answers are marked for you: pick an option.", next_url
-        )
-    form = GradeForm(request.POST)
-    if not form.is_valid():
-        return _bad_request(request, question, first_error(form), next_url)
-    chosen = form.grade_choice()
-    try:
-        saved = record_attempt(request, question, token=_token(request, question), grade=chosen)
-    except (TokenInvalid, AttemptInvalid) as exc:
-        return _bad_request(request, question, str(exc), next_url)
-    context = {
-        "state": "graded",
-        "next": next_url,
-        "grade": chosen,
-        "saved": saved,
-        "login_url": _login_url(request, next_url),
-        **_jump(question),
-    }
-    return _respond(request, question, context)
-
-
-def _grades() -> list[tuple[str, str, str]]:
-    """(value, label, access key) for the self-grade buttons."""
-    return [(grade.value, grade.label, GRADE_KEYS[grade]) for grade in Grade]
+    return _check_post(request, course_slug, question_slug, "grade")

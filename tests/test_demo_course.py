@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import deque
+from collections import Counter, deque
 from urllib.parse import urldefrag
 
 import pytest
@@ -34,6 +34,8 @@ def _crawl(client: Client) -> dict[str, str]:
             continue
         response = client.get(url)
         assert response.status_code == 200, f"{url} answered {response.status_code}"
+        if not response["Content-Type"].startswith("text/html"):
+            continue  # a download (the learner's data export), not a page with links
         html = response.content.decode()
         seen[url] = html
         for href in HREF_RE.findall(html):
@@ -62,8 +64,9 @@ def test_demo_course_has_the_promised_shape(demo: Course) -> None:
         assert lesson.check_slugs(), f"{lesson.slug} embeds no check"
 
 
-def test_every_page_answers_and_gives_nothing_away(demo: Course, client: Client) -> None:
-    pages = _crawl(client)
+def test_every_page_answers_and_gives_nothing_away(demo: Course, student_client: Client) -> None:
+    # A signed-in learner who has answered nothing: the cheat sheets are locked for them too.
+    pages = _crawl(student_client)
     lessons = Lesson.objects.filter(module__course=demo)
     for lesson in lessons:
         assert lesson.get_absolute_url() in pages, f"{lesson.slug} is not linked from the site"
@@ -76,9 +79,6 @@ def test_every_page_answers_and_gives_nothing_away(demo: Course, client: Client)
     cheat_sheets = [url for url in pages if url.endswith("/cheat-sheet/")]
     assert cheat_sheets, "the module pages link their night-before cheat sheets"
     for url, html in pages.items():
-        if url in cheat_sheets:
-            # The cheat sheet is the one page that lists answers: the learner opens it on purpose.
-            continue
         for slug, secret in secrets:
             assert secret not in html, f"{url} shows the answer of {slug} before it was asked for"
         for tag in OPTION_INPUT_RE.findall(html):
@@ -97,3 +97,15 @@ def test_every_check_can_be_answered(demo: Course, client: Client) -> None:
             response = client.post(question.reveal_url(), HTTP_HX_REQUEST="true")
             assert response.status_code == 200
             assert question.answer_html in response.content.decode(), question.slug
+
+
+def test_correct_options_are_spread_over_the_authored_positions(demo: Course) -> None:
+    """Even before the per-learner shuffle, "the first option is right" is never the rule."""
+    questions = Question.objects.filter(course=demo, kind=Question.Kind.CHOICE).prefetch_related("options")
+    positions = Counter(
+        next(i for i, option in enumerate(q.options.all()) if option.is_correct) for q in questions
+    )
+
+    assert sum(positions.values()) >= 20
+    assert len(positions) >= 3
+    assert max(positions.values()) <= 0.4 * sum(positions.values()), positions

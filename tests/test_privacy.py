@@ -55,7 +55,8 @@ class World:
     def urls(self) -> dict[str, str]:
         concept = self.course.concepts.order_by("pk").first()
         plan = self.course.recall_plans.get()
-        assert concept is not None
+        module = self.course.modules.order_by("order").first()
+        assert concept is not None and module is not None
         return {
             "dashboard": reverse("mastery:dashboard"),
             "review": reverse("mastery:review"),
@@ -63,6 +64,7 @@ class World:
             "concept": concept.get_absolute_url(),
             "profile": reverse("accounts:profile"),
             "cohort": reverse("mastery:cohort", args=[self.course.slug]),
+            "cheat_sheet": reverse("mastery:cheat_sheet", args=[self.course.slug, module.slug]),
         }
 
 
@@ -73,6 +75,8 @@ MARKERS = {
     "recall": ["Started 29 February 2024", f"at most {DAILY_CAP} a day"],
     "concept": [EXPLANATION, 'data-testid="level">Mastered<'],
     "profile": [f'value="{TIME_ZONE}" selected', f'value="{DAILY_CAP}"'],
+    # The student answered every check, so their sheet is open; the outsider's is locked.
+    "cheat_sheet": ['class="at-a-glance"', "Explanation for lesson-"],
 }
 
 
@@ -154,7 +158,7 @@ def assert_only_filtered_by(queries: list[dict[str, str]], user: User, other: Us
     assert checked, "the page read no learner table: nothing was checked"
 
 
-@pytest.mark.parametrize("page", ["dashboard", "review", "profile", "cohort"])
+@pytest.mark.parametrize("page", ["dashboard", "review", "profile", "cohort", "cheat_sheet"])
 def test_anonymous_is_sent_to_login(mast_world: World, page: str) -> None:
     url = mast_world.urls()[page]
 

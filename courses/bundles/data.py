@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from courses.bundles.schema import DEFAULT_DEPTH
+
 
 @dataclass(frozen=True)
 class Source:
@@ -43,11 +45,13 @@ class LessonData:
     read_minutes: int = 0
     difficulty: str = ""
     body_md: str = ""
+    concepts_taught_md: str = ""
     mental_models_md: str = ""
     analogies_md: str = ""
     how_taught_md: str = ""
     not_covered_md: str = ""
     notebook: str = ""
+    notebook_about: str = ""
     # True when the lesson is only known from a module record's per-lesson summary: a
     # single-document import then leaves its body and page fields alone.
     record_only: bool = False
@@ -66,13 +70,18 @@ class QuestionData:
     prompt: str
     kind: str = "free"
     answer: str = ""
+    key_points: str = ""
     explanation: str = ""
     concepts: list[str] = field(default_factory=list)
-    depth: int = 2
+    depth: int = DEFAULT_DEPTH
     lesson: str = ""  # lesson slug; "" = none
     module: str = ""  # module slug the lesson belongs to; "" = any module of the course
     ref: str = ""
     options: list[OptionData] = field(default_factory=list)
+    shuffle_options: bool = True
+    # A reference that names a document ("explainer §3.4"): only that document's lesson may
+    # take it; None = the reference names none (or lesson is set).
+    ref_document: str | None = None
     source: Source = field(default_factory=lambda: Source(""))
 
 
@@ -153,7 +162,10 @@ class CourseData:
 class DocumentData:
     """What one single-file import defines; the importer replaces only these objects."""
 
-    kind: str  # record | recall | explainer
+    kind: str  # record | recall | explainer | cheatsheet
     modules: list[ModuleData] = field(default_factory=list)
+    questions: list[QuestionData] = field(default_factory=list)  # course-level (a cheat sheet's)
+    sheet_module: str = ""  # a cheat sheet's "Course · Module" line: the module it is about
+    sheet_slug: str = ""
     quizzes: list[QuizData] = field(default_factory=list)
     recall_plans: list[RecallPlanData] = field(default_factory=list)

@@ -13,10 +13,14 @@ from typing import Any
 
 import yaml
 
-from courses.bundles.importer import lessons_named_in
-from courses.bundles.textutil import DEPTH_NAMES, escape_cell
+from courses.bundles.errors import BundleError
+from courses.bundles.frontmatter import split_front_matter
+from courses.bundles.naming import recall_question_slug
+from courses.bundles.parsers.common import escape_cell
+from courses.bundles.references import unlocked_by
+from courses.bundles.schema import DEFAULT_DEPTH, DEPTH_NAMES
 from courses.models import Concept, Course, Module
-from lessons.models import ConceptIndexEntry, Depth, Lesson
+from lessons.models import ConceptIndexEntry, Lesson, Section
 from quizzes.models import Question, Quiz, RecallDay, RecallPlan
 
 # Folders and files the exporter owns; anything else in DIR (e.g. .git, a README) stays.
@@ -28,7 +32,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    # Literal blocks keep multi-line Markdown readable and diffable.
+    # Literal blocks keep multi-line Markdown readable and diffable; CR never reaches the file.
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -45,21 +50,51 @@ def _document(meta: dict[str, Any], body: str) -> str:
     return text + (f"{body.strip()}\n" if body.strip() else "")
 
 
+def _write(path: Path, text: str) -> None:
+    """UTF-8 with LF line ends whatever the database holds (an admin textarea sends CRLF)."""
+    path.write_bytes(text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8"))
+
+
 def _compact(meta: dict[str, Any], *, keep: tuple[str, ...] = ()) -> dict[str, Any]:
     return {key: value for key, value in meta.items() if key in keep or value not in ("", None, [], {})}
+
+
+def _existing_names(dest: Path) -> dict[tuple[str, ...], str]:
+    """File and folder names an earlier export (or the author) gave, keyed by what they hold.
+
+    Exporting into the bundle's own checkout keeps every name, so a diff shows content
+    changes only; objects new since then get `NN-slug` names.
+    """
+    names: dict[tuple[str, ...], str] = {}
+    for path in (
+        sorted(dest.glob("modules/*/*.md"))
+        + sorted(dest.glob("quizzes/*.md"))
+        + sorted(dest.glob("recall/*.md"))
+    ):
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            meta = split_front_matter(path.read_text(encoding="utf-8"), path=str(path)).meta
+        except (OSError, UnicodeDecodeError, BundleError):
+            continue
+        slug = str(meta.get("slug") or "")
+        if not slug:
+            continue
+        if path.parent.parent.name == "modules" and path.name == "module.md":
+            names[("module", slug)] = path.parent.name
+        elif path.parent.parent.name == "modules":
+            names[("lesson", path.parent.name, slug)] = path.name
+        else:
+            names[(path.parent.name, slug)] = path.name
+    return names
 
 
 def export_course(course: Course, dest: Path) -> None:
     """Write `course` as a bundle folder at dest (created if missing; exporter-owned files replaced)."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    for name in MANAGED:
-        target = dest / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-
+    names = _existing_names(dest)
+    _clear_managed(dest)
     meta = _compact(
         {
             "slug": course.slug,
@@ -70,12 +105,12 @@ def export_course(course: Course, dest: Path) -> None:
         },
         keep=("order", "published"),
     )
-    (dest / "course.md").write_text(_document(meta, course.description_md), encoding="utf-8")
+    _write((dest / "course.md"), _document(meta, course.description_md))
 
     concepts = list(Concept.objects.filter(course=course).order_by("slug"))
     if concepts:
         items = [_compact({"slug": c.slug, "name": c.name, "description": c.description}) for c in concepts]
-        (dest / "concepts.yaml").write_text(_yaml(items), encoding="utf-8")
+        _write((dest / "concepts.yaml"), _yaml(items))
     name_counts: dict[str, int] = {}
     for concept in concepts:
         name_counts[concept.name] = name_counts.get(concept.name, 0) + 1
@@ -94,21 +129,10 @@ def export_course(course: Course, dest: Path) -> None:
     )
     inline = _inline_recall_questions(plans, questions)
 
-    modules = list(Module.objects.filter(course=course).order_by("order", "id"))
-    for position, module in enumerate(modules, start=1):
-        folder = dest / "modules" / f"{position:02d}-{module.slug}"
-        folder.mkdir(parents=True)
-        _write_module(module, folder, name_counts)
-        own = [
-            q
-            for q in questions
-            if q.lesson is not None and q.lesson.module_id == module.pk and q.pk not in inline
-        ]
-        if own:
-            (folder / "questions.yaml").write_text(_yaml([_question(q) for q in own]), encoding="utf-8")
+    _write_modules(course, dest, names, name_counts, [q for q in questions if q.pk not in inline])
     loose = [q for q in questions if q.lesson is None and q.pk not in inline]
     if loose:
-        (dest / "questions.yaml").write_text(_yaml([_question(q) for q in loose]), encoding="utf-8")
+        _write((dest / "questions.yaml"), _yaml([_question(q) for q in loose]))
 
     quizzes = list(
         Quiz.objects.filter(course=course)
@@ -117,12 +141,42 @@ def export_course(course: Course, dest: Path) -> None:
         .order_by("module__order", "title", "slug")
     )
     for position, quiz in enumerate(quizzes, start=1):
-        _write_quiz(quiz, dest / "quizzes" / f"{position:02d}-{quiz.slug}.md")
+        name = names.get(("quizzes", quiz.slug), f"{position:02d}-{quiz.slug}.md")
+        _write_quiz(quiz, dest / "quizzes" / name)
     for position, plan in enumerate(plans, start=1):
-        _write_plan(plan, dest / "recall" / f"{position:02d}-{plan.slug}.md", inline)
+        name = names.get(("recall", plan.slug), f"{position:02d}-{plan.slug}.md")
+        _write_plan(plan, dest / "recall" / name, inline)
 
 
-def _write_module(module: Module, folder: Path, name_counts: dict[str, int]) -> None:
+def _clear_managed(dest: Path) -> None:
+    for name in MANAGED:
+        target = dest / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def _write_modules(
+    course: Course,
+    dest: Path,
+    names: dict[tuple[str, ...], str],
+    name_counts: dict[str, int],
+    questions: list[Question],
+) -> None:
+    modules = list(Module.objects.filter(course=course).order_by("order", "id"))
+    for position, module in enumerate(modules, start=1):
+        folder = dest / "modules" / names.get(("module", module.slug), f"{position:02d}-{module.slug}")
+        folder.mkdir(parents=True)
+        _write_module(module, folder, name_counts, names)
+        own = [q for q in questions if q.lesson is not None and q.lesson.module_id == module.pk]
+        if own:
+            _write((folder / "questions.yaml"), _yaml([_question(q) for q in own]))
+
+
+def _write_module(
+    module: Module, folder: Path, name_counts: dict[str, int], names: dict[tuple[str, ...], str]
+) -> None:
     lessons = list(Lesson.objects.filter(module=module).order_by("order", "id"))
     entries = list(
         ConceptIndexEntry.objects.filter(lesson__module=module)
@@ -153,7 +207,7 @@ def _write_module(module: Module, folder: Path, name_counts: dict[str, int]) -> 
             rows.append(f"| {' | '.join(cells)} |")
         body = "\n".join(rows) + "\n\n"
     body += module.record_md
-    (folder / "module.md").write_text(_document(meta, body), encoding="utf-8")
+    _write((folder / "module.md"), _document(meta, body))
 
     for position, lesson in enumerate(lessons, start=1):
         lesson_meta = _compact(
@@ -167,6 +221,8 @@ def _write_module(module: Module, folder: Path, name_counts: dict[str, int]) -> 
                 "read_minutes": lesson.read_minutes or None,
                 "difficulty": lesson.difficulty,
                 "notebook": lesson.notebook,
+                "notebook_about": lesson.notebook_about,
+                "concepts_taught": lesson.concepts_taught_md,
                 "mental_models": lesson.mental_models_md,
                 "analogies": lesson.analogies_md,
                 "how_taught": lesson.how_taught_md,
@@ -174,21 +230,24 @@ def _write_module(module: Module, folder: Path, name_counts: dict[str, int]) -> 
             },
             keep=("order",),
         )
-        path = folder / f"{position:02d}-{lesson.slug}.md"
-        path.write_text(_document(lesson_meta, lesson.body_md), encoding="utf-8")
+        path = folder / names.get(("lesson", folder.name, lesson.slug), f"{position:02d}-{lesson.slug}.md")
+        _write(path, _document(lesson_meta, lesson.body_md))
 
 
 def _question(question: Question) -> dict[str, Any]:
     data: dict[str, Any] = {"slug": question.slug, "kind": question.kind, "prompt": question.prompt_md}
     data["answer"] = question.answer_md
+    data["key_points"] = question.key_point_list()
     if question.is_choice:
         data["options"] = [
             {"text": o.text, "correct": True} if o.is_correct else {"text": o.text}
             for o in sorted(question.options.all(), key=lambda o: (o.order, o.pk))
         ]
+        if not question.shuffle_options:
+            data["shuffle_options"] = False
     data["explanation"] = question.explanation_md
     data["concepts"] = sorted(c.slug for c in question.concepts.all())
-    if question.depth != Depth.INTRODUCED:
+    if question.depth != DEFAULT_DEPTH:
         data["depth"] = DEPTH_NAMES[question.depth]
     data["lesson"] = question.lesson.slug if question.lesson else ""
     data["ref"] = question.section_ref
@@ -210,7 +269,7 @@ def _write_quiz(quiz: Quiz, path: Path) -> None:
     )
     if quiz.lesson and not quiz.module:
         meta["module"] = quiz.lesson.module.slug
-    path.write_text(_document(meta, quiz.intro_md), encoding="utf-8")
+    _write(path, _document(meta, quiz.intro_md))
 
 
 def _inline_recall_questions(plans: list[RecallPlan], questions: list[Question]) -> set[int]:
@@ -231,12 +290,13 @@ def _inline_recall_questions(plans: list[RecallPlan], questions: list[Question])
             for number, prompt in enumerate(_prompts(day), start=1):
                 q = prompt.question
                 plain = (
-                    q.slug == f"{plan.slug}-d{day_number}-p{number}"
+                    q.slug == recall_question_slug(plan.slug, day_number, number)
                     and q.kind == Question.Kind.FREE
                     and not q.answer_md
+                    and not q.key_points.strip()
                     and not q.explanation_md
                     and not q.concepts.all()
-                    and q.depth == Depth.INTRODUCED
+                    and q.depth == DEFAULT_DEPTH
                     and uses.get(q.pk) == 1
                     and q.pk not in quiz_question_ids
                     and "\n\n" not in q.prompt_md.strip()
@@ -256,11 +316,16 @@ def _prompts(day: RecallDay) -> list[Any]:
 
 def _write_plan(plan: RecallPlan, path: Path, inline: set[int]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    module_lessons = list(Lesson.objects.filter(module__course=plan.course_id).select_related("module"))
+    lessons = sorted(
+        Lesson.objects.filter(module__course=plan.course_id).select_related("module"),
+        key=lambda lesson: (lesson.module.order, lesson.module.slug, lesson.order),
+    )
     module_slug = plan.module.slug if plan.module else ""
-    candidates = sorted(
-        module_lessons,
-        key=lambda lesson: (lesson.module.slug != module_slug, lesson.module.order, lesson.order),
+    own = [lesson for lesson in lessons if module_slug and lesson.module.slug == module_slug]
+    chapters = set(
+        Section.objects.filter(lesson__in=lessons, level=2)
+        .exclude(number="")
+        .values_list("lesson_id", "number")
     )
     unlocks: dict[str, list[str]] = {}
     lines: list[str] = []
@@ -270,7 +335,15 @@ def _write_plan(plan: RecallPlan, path: Path, inline: set[int]) -> None:
         heading = f"## {day.name}" + (f" ({day.unlock_note})" if day.unlock_note else "")
         lines += [heading, ""]
         actual = sorted(lesson.slug for lesson in day.unlock_lessons.all())
-        derived = sorted(lesson.slug for lesson in lessons_named_in(day.unlock_note, candidates))
+        derived = sorted(
+            lesson.slug
+            for lesson in unlocked_by(
+                day.unlock_note,
+                module_lessons=own,
+                course_lessons=lessons,
+                has_chapter=lambda lesson, n: (lesson.pk, str(n)) in chapters,
+            )
+        )
         if actual != derived:
             unlocks[day.name] = actual
         for prompt in _prompts(day):
@@ -286,7 +359,7 @@ def _write_plan(plan: RecallPlan, path: Path, inline: set[int]) -> None:
         },
         keep=("order",),
     )
-    path.write_text(_document(meta, "\n".join(lines)), encoding="utf-8")
+    _write(path, _document(meta, "\n".join(lines)))
 
 
 def _bullet(question: Question, inline: set[int]) -> str:

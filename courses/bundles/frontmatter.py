@@ -1,4 +1,4 @@
-"""YAML front matter: split it off a document and check its keys."""
+"""YAML front matter: split it off a document (already normalised by safety.read_text) and check its keys."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from courses.bundles.errors import BundleError
+from courses.bundles.safety import load_yaml
 
 
 @dataclass
@@ -25,26 +24,14 @@ class Document:
     def key_line(self, key: str) -> int:
         """Best-effort line of a front-matter key, for error messages."""
         for offset, text in enumerate(self._front_lines):
-            if text.startswith(f"{key}:"):
+            if text.startswith((f"{key}:", f'"{key}":', f"'{key}':")):
                 return offset + 2
         return 1
 
     _front_lines: list[str] = field(default_factory=list, repr=False)
 
 
-def load_yaml(text: str, *, path: str, first_line: int = 1) -> Any:
-    """yaml.safe_load with errors pointing at the file line (first_line = line of the text's first line)."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = first_line + mark.line if mark is not None else first_line
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise BundleError(path, line, f"bad YAML: {problem}") from None
-
-
 def split_front_matter(text: str, *, path: str) -> Document:
-    text = text.lstrip("\ufeff").replace("\r\n", "\n")
     lines = text.split("\n")
     if not lines or lines[0].strip() != "---":
         return Document(path=path, body=text, body_line=1)

@@ -30,8 +30,18 @@ from courses.bundles.data import (
     Source,
 )
 from courses.bundles.errors import BundleError
-from courses.bundles.reader import SLUG_RE, read_bundle, read_document
-from courses.bundles.textutil import make_slug
+from courses.bundles.naming import (
+    generated_by_plan,
+    generated_by_quiz,
+    generated_by_sheet,
+    recall_question_slug,
+    sheet_quizzes,
+)
+from courses.bundles.parsers.common import make_slug
+from courses.bundles.reader import read_bundle, read_document
+from courses.bundles.references import candidates_for, unlocked_by
+from courses.bundles.report import ImportReport, LeftOut
+from courses.bundles.schema import SLUG_RE
 from courses.models import Concept, Course, Module
 from courses.services import course_render
 from lessons.models import ConceptIndexEntry, Lesson, Section
@@ -40,7 +50,10 @@ from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPl
 from quizzes.services import question_render
 
 CHECK_LINE_RE = re.compile(r"^\s*\{\{\s*check\s*:\s*(?P<slug>[^}\s]*)\s*\}\}\s*$")
-LESSON_RECORD_FIELDS = ("mental_models_md", "analogies_md", "how_taught_md", "not_covered_md", "notebook")
+LESSON_RECORD_FIELDS = (
+    "concepts_taught_md", "mental_models_md", "analogies_md", "how_taught_md", "not_covered_md",
+    "notebook", "notebook_about",
+)  # fmt: skip
 LESSON_PAGE_FIELDS = ("kicker", "summary", "read_minutes", "difficulty", "body_md")
 # Unique constraints on (parent, order) would trip over a half-renumbered list; park the
 # old rows out of the way first.
@@ -58,56 +71,90 @@ class ImportResult:
     questions: int = 0
     quizzes: int = 0
     recall_plans: int = 0
+    recall_prompts: int = 0
     deleted: dict[str, int] = field(default_factory=dict)
+    report: ImportReport = field(default_factory=ImportReport)
+
+    def finish(self, *, dry_run: bool) -> ImportResult:
+        report = self.report
+        report.course, report.created, report.dry_run = self.course.slug, self.created, dry_run
+        report.counts.update(
+            {
+                "modules": self.modules,
+                "lessons": self.lessons,
+                "concepts": self.concepts,
+                "index entries": self.index_entries,
+                "questions": self.questions,
+                "quizzes": self.quizzes,
+                "recall plans": self.recall_plans,
+                "recall prompts": self.recall_prompts,
+            }
+        )
+        report.deleted.update(self.deleted)
+        return self
 
     def summary(self) -> str:
-        parts = [
-            _plural(self.modules, "module"),
-            _plural(self.lessons, "lesson"),
-            _plural(self.concepts, "concept"),
-            _plural(self.index_entries, "index entry", "index entries"),
-            _plural(self.questions, "question"),
-            _plural(self.quizzes, "quiz", "quizzes"),
-            _plural(self.recall_plans, "recall plan"),
-        ]
-        verb = "Created" if self.created else "Updated"
-        text = f"{verb} course {self.course.slug!r}: {', '.join(parts)}."
-        removed = [f"{count} {name}" for name, count in self.deleted.items() if count]
-        if removed:
-            text += f" Removed: {', '.join(removed)}."
-        return text
+        return self.report.summary()
+
+    def lines(self) -> list[str]:
+        return self.report.lines()
 
 
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+class _DryRun(Exception):
+    """Raised inside the transaction to roll back a dry run after everything was checked."""
+
+    def __init__(self, result: ImportResult) -> None:
+        self.result = result
 
 
-def import_bundle(path: Path, *, course_slug: str | None = None, kind: str | None = None) -> ImportResult:
-    """Import a bundle folder, or one document into course `course_slug`; atomic and idempotent."""
+def import_bundle(
+    path: Path, *, course_slug: str | None = None, kind: str | None = None, dry_run: bool = False
+) -> ImportResult:
+    """Import a bundle folder, or one document into course `course_slug`; atomic and idempotent.
+
+    A dry run does all the work (every check, every resolution) and rolls it back, so its
+    report is exactly what a real import would give.
+    """
     path = Path(path)
     if course_slug is not None and not SLUG_RE.match(course_slug):
         raise BundleError(str(path), None, f"course slug {course_slug!r} is not a slug")
+    report = ImportReport()
+    if path.is_symlink():
+        raise BundleError(str(path), None, "is a symbolic link; import the file or folder it points to")
     if path.is_dir():
-        data = read_bundle(path)
+        data = read_bundle(path, report)
         if course_slug:
             data.slug = course_slug
-        with transaction.atomic():
-            return _import_course(data)
+        return _atomically(lambda: _import_course(data, report), dry_run=dry_run)
     if path.is_file():
         if not course_slug:
             raise BundleError(
                 str(path), None, "a single document needs the course to import into (--course SLUG)"
             )
-        document = read_document(path, kind=kind)
-        with transaction.atomic():
-            return _import_document(document, course_slug=course_slug, path=str(path))
+        document = read_document(path, kind=kind, report=report)
+        return _atomically(
+            lambda: _import_document(document, course_slug=course_slug, path=str(path), report=report),
+            dry_run=dry_run,
+        )
     raise BundleError(str(path), None, "no such file or folder")
+
+
+def _atomically(run: Any, *, dry_run: bool) -> ImportResult:
+    try:
+        with transaction.atomic():
+            result: ImportResult = run()
+            result.finish(dry_run=dry_run)
+            if dry_run:
+                raise _DryRun(result)
+    except _DryRun as rolled_back:
+        return rolled_back.result
+    return result
 
 
 # --- whole course -----------------------------------------------------------------------
 
 
-def _import_course(data: CourseData) -> ImportResult:
+def _import_course(data: CourseData, report: ImportReport) -> ImportResult:
     course = Course.objects.filter(slug=data.slug).first()
     created = course is None
     course = course or Course(slug=data.slug)
@@ -117,7 +164,7 @@ def _import_course(data: CourseData) -> ImportResult:
     course.order = data.order
     course.is_published = data.published
     _save(course, data.source)
-    writer = _Writer(course, full=True)
+    writer = _Writer(course, full=True, report=report)
     writer.result.created = created
 
     _unique([m.slug for m in data.modules], [m.source for m in data.modules], "module")
@@ -153,37 +200,27 @@ def _import_course(data: CourseData) -> ImportResult:
 # --- one document -----------------------------------------------------------------------
 
 
-def _import_document(document: DocumentData, *, course_slug: str, path: str) -> ImportResult:
+def _import_document(
+    document: DocumentData, *, course_slug: str, path: str, report: ImportReport
+) -> ImportResult:
     course = Course.objects.filter(slug=course_slug).first()
     created = course is None
     if course is None:
         course = Course(slug=course_slug, title=course_slug.replace("-", " ").replace("_", " ").capitalize())
         _save(course, Source(path))
 
-    for module_data in document.modules:
-        if document.kind == "explainer":
-            _place_explainer(course, module_data)
-        elif (
-            not Module.objects.filter(course=course, slug=module_data.slug).exists() and not module_data.order
-        ):
-            module_data.order = _next_order(Module.objects.filter(course=course))
-    writer = _Writer(course, full=False)
+    _place_modules(course, document)
+    writer = _Writer(course, full=False, report=report)
     writer.result.created = created
     writer.write_concepts([], document.modules)
     for module_data in document.modules:
         writer.write_module(module_data, delete_other_lessons=document.kind == "record")
         writer.write_index(module_data)
 
-    questions = [q for m in document.modules for q in m.questions]
+    questions = [q for m in document.modules for q in m.questions] + document.questions
     questions += writer.recall_questions(document.recall_plans)
     writer.write_questions(questions)
-    new_slugs = {q.slug for q in questions}
-    # Questions this document generated last time (inline quiz items, recall prompts)
-    # that it no longer has.
-    for quiz in document.quizzes:
-        writer.delete_generated(rf"^{re.escape(quiz.slug)}-q\d+$", new_slugs)
-    for plan in document.recall_plans:
-        writer.delete_generated(rf"^{re.escape(plan.slug)}-d\d+-p\d+$", new_slugs)
+    _delete_stale_generated(writer, document, {q.slug for q in questions})
     writer.write_quizzes(document.quizzes)
     for plan in document.recall_plans:
         if not RecallPlan.objects.filter(course=course, slug=plan.slug).exists() and not plan.order:
@@ -192,6 +229,26 @@ def _import_document(document: DocumentData, *, course_slug: str, path: str) -> 
     writer.check_embedded_checks([lesson for m in document.modules for lesson in m.lessons])
     writer.render()
     return writer.result
+
+
+def _place_modules(course: Course, document: DocumentData) -> None:
+    for module_data in document.modules:
+        if document.kind == "explainer":
+            _place_explainer(course, module_data)
+        elif (
+            not module_data.order and not Module.objects.filter(course=course, slug=module_data.slug).exists()
+        ):
+            module_data.order = _next_order(Module.objects.filter(course=course))
+
+
+def _delete_stale_generated(writer: _Writer, document: DocumentData, new_slugs: set[str]) -> None:
+    """Questions (and a cheat sheet's chapter quizzes) this document generated last time but no longer has."""
+    for quiz in document.quizzes:
+        writer.delete_generated(generated_by_quiz(quiz.slug), new_slugs)
+    for plan in document.recall_plans:
+        writer.delete_generated(generated_by_plan(plan.slug), new_slugs)
+    if document.kind == "cheatsheet":
+        writer.write_sheet(document, new_slugs)
 
 
 def _place_explainer(course: Course, module_data: ModuleData) -> None:
@@ -235,10 +292,10 @@ def _next_order(queryset: models.QuerySet[Any]) -> int:
 
 
 class _Writer:
-    def __init__(self, course: Course, *, full: bool) -> None:
+    def __init__(self, course: Course, *, full: bool, report: ImportReport) -> None:
         self.course = course
         self.full = full
-        self.result = ImportResult(course=course)
+        self.result = ImportResult(course=course, report=report)
         self.concepts: dict[str, Concept] = {c.slug: c for c in Concept.objects.filter(course=course)}
         self.concept_for_entry: dict[tuple[str, int], str] = {}
         self.modules: dict[str, Module] = {m.slug: m for m in Module.objects.filter(course=course)}
@@ -247,9 +304,12 @@ class _Writer:
             for lesson in Lesson.objects.filter(module__course=course).select_related("module")
         }
         self.questions: dict[str, Question] = {q.slug: q for q in Question.objects.filter(course=course)}
-        # Recall questions whose reference names no lesson: resolved after rendering,
-        # when the candidate lessons' sections exist.
-        self.unplaced: list[tuple[Question, str]] = []
+        # Generated questions whose reference is linked after rendering, when the candidate
+        # lessons' sections exist: (question, candidates, reference kept if it links).
+        self.unplaced: list[tuple[Question, list[Lesson], str]] = []
+        # Recall days whose unlock note is resolved after rendering (chapters are sections).
+        self.unlocks: list[tuple[RecallDay, str, str, Source]] = []
+        self._sources: dict[int, Source] = {}
 
     # concepts ---------------------------------------------------------------------------
 
@@ -394,6 +454,8 @@ class _Writer:
             question.kind = data.kind
             question.prompt_md = data.prompt
             question.answer_md = data.answer
+            question.key_points = data.key_points
+            question.shuffle_options = data.shuffle_options
             question.explanation_md = data.explanation
             question.depth = data.depth
             question.lesson = lesson
@@ -418,33 +480,22 @@ class _Writer:
             Option.objects.filter(pk__in=[o.pk for o in existing[len(data.options) :]]).delete()
 
     def recall_questions(self, plans: list[RecallPlanData]) -> list[QuestionData]:
-        """The free-recall questions a recall week's bullets generate."""
+        """The free-recall questions a recall week's bullets generate (linked after rendering)."""
         items: list[QuestionData] = []
         for plan in plans:
             for day_number, day in enumerate(plan.days, start=1):
                 for prompt_number, prompt in enumerate(day.prompts, start=1):
                     if prompt.question_slug:
                         continue
-                    lesson, ref = self._split_ref(prompt.raw_ref, plan.module)
                     items.append(
                         QuestionData(
-                            slug=f"{plan.slug}-d{day_number}-p{prompt_number}",
+                            slug=recall_question_slug(plan.slug, day_number, prompt_number),
                             prompt=prompt.text,
-                            lesson=lesson.slug if lesson else "",
-                            module=lesson.module.slug if lesson else "",
-                            ref=ref,
+                            ref=prompt.raw_ref,
                             source=prompt.source,
                         )
                     )
         return items
-
-    def _split_ref(self, raw: str, module: str) -> tuple[Lesson | None, str]:
-        head, _, rest = raw.partition(" ")
-        if head and SLUG_RE.match(head):
-            lesson = (self.find_lesson(head, module=module) if module else None) or self.find_lesson(head)
-            if lesson is not None:
-                return lesson, rest.strip()
-        return None, raw
 
     # quizzes and recall -----------------------------------------------------------------
 
@@ -484,10 +535,14 @@ class _Writer:
                 day = days[day_number - 1] if day_number <= len(days) else RecallDay(plan=plan)
                 day.name, day.unlock_note, day.order = day_data.name, day_data.unlock_note, day_number
                 _save(day, day_data.source)
-                day.unlock_lessons.set(
-                    self._unlock_lessons(day_data.unlock_note, day_data.unlock_lessons, data, day_data.source)
-                )
+                if day_data.unlock_lessons is not None:
+                    day.unlock_lessons.set(
+                        self._explicit_unlocks(day_data.unlock_lessons, data, day_data.source)
+                    )
+                else:
+                    self.unlocks.append((day, day_data.unlock_note, data.module, day_data.source))
                 self._write_prompts(day, data, day_number, day_data.prompts)
+                self.result.recall_prompts += len(day_data.prompts)
             if len(days) > len(data.days):
                 RecallDay.objects.filter(pk__in=[d.pk for d in days[len(data.days) :]]).delete()
         self.result.recall_plans += len(items)
@@ -499,36 +554,51 @@ class _Writer:
         if existing:
             RecallPrompt.objects.filter(day=day).update(order=F("order") + ORDER_PARKING_OFFSET)
         for number, prompt_data in enumerate(prompts, start=1):
-            slug = prompt_data.question_slug or f"{plan.slug}-d{day_number}-p{number}"
+            slug = prompt_data.question_slug or recall_question_slug(plan.slug, day_number, number)
             question = self._question(slug, prompt_data.source)
             prompt = existing[number - 1] if number <= len(existing) else RecallPrompt(day=day)
             prompt.question, prompt.order = question, number
             _save(prompt, prompt_data.source)
-            if not prompt_data.question_slug and question.lesson_id is None and question.section_ref:
-                self.unplaced.append((question, plan.module))
+            if not prompt_data.question_slug and question.section_ref:
+                self._place(question, plan.module, prompt_data.source)
         if len(existing) > len(prompts):
             RecallPrompt.objects.filter(pk__in=[p.pk for p in existing[len(prompts) :]]).delete()
 
-    def _unlock_lessons(
-        self, note: str, explicit: list[str] | None, plan: RecallPlanData, source: Source
-    ) -> list[Lesson]:
-        if explicit is not None:
-            found = [
-                self.find_lesson(slug, module=plan.module) or self.find_lesson(slug, source=source)
-                for slug in explicit
-            ]
-            return [lesson for lesson in found if lesson is not None]
-        return lessons_named_in(note, self._lesson_candidates(plan.module))
+    def _explicit_unlocks(self, slugs: list[str], plan: RecallPlanData, source: Source) -> list[Lesson]:
+        found = [
+            self.find_lesson(slug, module=plan.module) or self.find_lesson(slug, source=source)
+            for slug in slugs
+        ]
+        return [lesson for lesson in found if lesson is not None]
 
-    def _lesson_candidates(self, module: str) -> list[Lesson]:
-        everything = sorted(
+    def _ordered_lessons(self) -> list[Lesson]:
+        return sorted(
             self.lessons.values(), key=lambda lesson: (lesson.module.order, lesson.module.slug, lesson.order)
         )
-        if not module:
-            return everything
-        return [lesson for lesson in everything if lesson.module.slug == module] + [
-            lesson for lesson in everything if lesson.module.slug != module
+
+    def _module_lessons(self, module: str) -> list[Lesson]:
+        return [lesson for lesson in self._ordered_lessons() if module and lesson.module.slug == module]
+
+    def _place(self, question: Question, module: str, source: Source) -> None:
+        """Queue a generated question's reference for linking once sections exist."""
+        lessons = self._ordered_lessons()
+        per_module: dict[int, int] = {}
+        for lesson in lessons:
+            per_module[lesson.module_id] = per_module.get(lesson.module_id, 0) + 1
+        explainers = [
+            lesson
+            for lesson in lessons
+            if lesson.module.kind == Module.Kind.PART and per_module[lesson.module_id] == 1
         ]
+        candidates, kept = candidates_for(
+            question.section_ref,
+            module_lessons=self._module_lessons(module),
+            course_lessons=lessons,
+            explainers=explainers,
+        )
+        question.lesson = None
+        self.unplaced.append((question, candidates, kept))
+        self._sources[question.pk] = source
 
     def _module(self, slug: str, source: Source) -> Module:
         if slug not in self.modules:
@@ -555,9 +625,32 @@ class _Writer:
                         lesson.source.path, where, f"check names unknown question {match.group('slug')!r}"
                     )
 
-    def delete_generated(self, pattern: str, keep: set[str]) -> None:
-        regex = re.compile(pattern)
-        stale = [slug for slug in self.questions if regex.match(slug) and slug not in keep]
+    def write_sheet(self, document: DocumentData, keep: set[str]) -> None:
+        """A cheat sheet's facts: stale ones and stale chapter quizzes go; references link into its module."""
+        self.delete_generated(generated_by_sheet(document.sheet_slug), keep)
+        quizzes = {quiz.slug for quiz in document.quizzes}
+        pattern = sheet_quizzes(document.sheet_slug)
+        stale = [
+            q.pk
+            for q in Quiz.objects.filter(course=self.course)
+            if pattern.match(q.slug) and q.slug not in quizzes
+        ]
+        self.delete_missing(Quiz.objects.filter(pk__in=stale), "quizzes")
+        module = self._named_module(document.sheet_module)
+        for quiz in document.quizzes:
+            quiz.module = module.slug if module else ""
+        for data in document.questions:
+            question = self.questions[data.slug]
+            lessons = self._module_lessons(module.slug) if module else []
+            self.unplaced.append((question, lessons, question.section_ref))
+            self._sources[question.pk] = data.source
+
+    def _named_module(self, name: str) -> Module | None:
+        key = make_slug(name)
+        return next((m for m in self.modules.values() if key and key in (m.slug, make_slug(m.title))), None)
+
+    def delete_generated(self, pattern: re.Pattern[str], keep: set[str]) -> None:
+        stale = [slug for slug in self.questions if pattern.match(slug) and slug not in keep]
         if stale:
             self.delete_missing(Question.objects.filter(course=self.course, slug__in=stale), "questions")
             for slug in stale:
@@ -571,35 +664,61 @@ class _Writer:
 
     def render(self) -> None:
         course_render(course=self.course)
-        if not self.unplaced:
+        if not self.unplaced and not self.unlocks:
             return
         sections: dict[int, list[Section]] = {}
         for section in Section.objects.filter(lesson__module__course=self.course).order_by(
             "lesson_id", "order"
         ):
             sections.setdefault(section.lesson_id, []).append(section)
-        for question, module in self.unplaced:
-            for lesson in self._lesson_candidates(module):
-                if resolve_section_ref(question.section_ref, sections.get(lesson.pk, [])):
-                    question.lesson = lesson
-                    question.save(update_fields=["lesson"])
-                    question_render(question=question, sections=sections.get(lesson.pk, []))
-                    break
+        for question, candidates, kept in self.unplaced:
+            self._link(question, candidates, kept, sections)
+        for day, note, module, source in self.unlocks:
+            self._unlock(day, note, module, source, sections)
+
+    def _link(
+        self, question: Question, candidates: list[Lesson], kept: str, sections: dict[int, list[Section]]
+    ) -> None:
+        raw = question.section_ref
+        lesson = next((c for c in candidates if resolve_section_ref(kept, sections.get(c.pk, []))), None)
+        if lesson is not None:
+            question.lesson, question.section_ref = lesson, kept
+        question.save(update_fields=["lesson", "section_ref"])
+        question_render(question=question, sections=sections.get(lesson.pk, []) if lesson else [])
+        if lesson is None:
+            source = self._sources.get(question.pk, Source(""))
+            self.result.report.notes.append(
+                LeftOut(
+                    source.path,
+                    source.line or 0,
+                    raw,
+                    "reference kept as text (no lesson of the course has it)",
+                )
+            )
+
+    def _unlock(
+        self, day: RecallDay, note: str, module: str, source: Source, sections: dict[int, list[Section]]
+    ) -> None:
+        found = unlocked_by(
+            note,
+            module_lessons=self._module_lessons(module),
+            course_lessons=self._ordered_lessons(),
+            has_chapter=lambda lesson, n: _has_chapter(sections.get(lesson.pk, []), n),
+        )
+        day.unlock_lessons.set(found)
+        if note and not found:
+            self.result.report.notes.append(
+                LeftOut(
+                    source.path, source.line or 0, note, "unlock note kept as written (names no lesson here)"
+                )
+            )
+
+
+def _has_chapter(sections: list[Section], number: int) -> bool:
+    return any(section.level == 2 and section.number == str(number) for section in sections)
 
 
 # --- helpers ----------------------------------------------------------------------------
-
-
-def lessons_named_in(note: str, lessons: list[Lesson]) -> list[Lesson]:
-    """Lessons whose slug appears as a word of an unlock note ("after intro + embeddings")."""
-    words = set(re.findall(r"[a-z0-9][a-z0-9_-]*", note))
-    seen: set[str] = set()
-    named: list[Lesson] = []
-    for lesson in lessons:
-        if lesson.slug in words and lesson.slug not in seen:
-            seen.add(lesson.slug)
-            named.append(lesson)
-    return named
 
 
 def _unique(slugs: list[str], sources: list[Source], what: str) -> None:

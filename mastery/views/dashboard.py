@@ -1,8 +1,7 @@
-"""The learner dashboard, the instructor cohort page and the night-before cheat sheet."""
+"""The learner dashboard and the instructor cohort page."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
@@ -14,9 +13,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from accounts.services import profile_for
-from courses.models import Module
-from lessons.models import Lesson
-from mastery.access import get_cheat_sheet_module_for_user, get_course_for_instructor
+from mastery.access import get_course_for_instructor
 from mastery.levels import Level
 from mastery.queries import (
     cohort_answerers,
@@ -25,7 +22,6 @@ from mastery.queries import (
     forgetting_soon,
     learner_dashboard,
 )
-from quizzes.models import Question
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -53,62 +49,16 @@ def cohort(request: HttpRequest, course_slug: str) -> HttpResponse:
     answerers = cohort_answerers(course)
     # Deleted accounts are anonymous: no heatmap row, but their answers stay in the statistics.
     learners = [learner for learner in answerers if learner.account_deleted_at is None]  # type: ignore[attr-defined]
+    now = timezone.now()
     return render(
         request,
         "mastery/cohort.html",
         {
             "course": course,
-            "heatmap": cohort_heatmap(course, learners),
+            "heatmap": cohort_heatmap(course, learners, now),
             "questions": first_attempt_correctness(course),
-            "forgetting": forgetting_soon(course, timezone.now()),
+            "forgetting": forgetting_soon(course, now),
             "levels": LEVELS,
             "deleted_learners": len(answerers) - len(learners),
-        },
-    )
-
-
-@dataclass(frozen=True)
-class Fact:
-    question: Question
-
-    @property
-    def correct_option(self) -> str:
-        options = getattr(self.question, "correct_options", [])
-        return options[0].text if options else ""
-
-
-@dataclass(frozen=True)
-class FactGroup:
-    lesson: Lesson
-    facts: list[Fact]
-
-
-def cheat_sheet_groups(module: Module) -> list[FactGroup]:
-    """Key facts grouped by lesson in reading order; lessons without questions are left out.
-
-    A fact needs an answer: recall prompts without a model answer (their section is the
-    answer) have nothing to put on the sheet.
-    """
-    groups = []
-    for lesson in module.lessons.all():
-        facts = [Fact(q) for q in lesson.questions.all() if q.is_choice or q.answer_html]
-        if facts:
-            groups.append(FactGroup(lesson=lesson, facts=facts))
-    return groups
-
-
-@require_GET
-def cheat_sheet(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
-    module = get_cheat_sheet_module_for_user(request.user, course_slug, module_slug)
-    groups = cheat_sheet_groups(module)
-    return render(
-        request,
-        "mastery/cheat_sheet.html",
-        {
-            "course": module.course,
-            "module": module,
-            "groups": groups,
-            "fact_count": sum(len(group.facts) for group in groups),
-            "quizzes": module.readiness_quizzes,  # type: ignore[attr-defined]
         },
     )

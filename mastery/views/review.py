@@ -16,23 +16,43 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from accounts.days import day_start, local_date
 from accounts.models import Profile
 from accounts.services import profile_for
 from courses.access import course_visible_q
 from lessons.access import get_lesson_for_user
 from mastery import scheduling
-from mastery.forms import ReviewAnswerForm
 from mastery.models import Attempt, Grade, Mode, ReviewCard
-from mastery.recall import day_start
-from mastery.services import AttemptInvalid, attempt_record, lesson_mark_read, recall_enroll, review_queue
-from quizzes.access import get_recall_plan_for_user, section_labels
-from quizzes.forms import CheckToken, TokenInvalid, check_token_issue, check_token_read, now_ms
-from quizzes.models import Option
+from mastery.services import (
+    AnswerOutcome,
+    AttemptInvalid,
+    answer_record,
+    answer_reveal,
+    attempt_saved_message,
+    lesson_mark_read,
+    recall_enroll,
+    review_queue,
+)
+from quizzes.access import get_recall_plan_for_user
+from quizzes.checks import check_jump, check_result_context
+from quizzes.forms import (
+    MSG_CHOICE_NOT_REVEALED,
+    AnswerMissing,
+    CheckForm,
+    TokenInvalid,
+    check_token_issue,
+    check_token_read,
+    first_error,
+    grade_buttons,
+    now_ms,
+)
 
 PAGE = "mastery/review.html"
 FRAGMENT = "mastery/review.html#review"
 SESSION_KEY = "review_session"
 FEEDBACK_KEY = "review_feedback"
+# A missed card's attempt id, kept across a plain-form redirect so the next page shows its answer.
+RESULT_KEY = "review_result"
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -67,42 +87,40 @@ def _tally_add(request: HttpRequest, tally: Tally, grade: int) -> None:
     request.session[SESSION_KEY] = {"date": tally.date, "grades": {str(k): v for k, v in grades.items()}}
 
 
-def _grades() -> list[tuple[int, str, str]]:
-    """(value, label, key) for the grade buttons; the key is the digit the keyboard shortcut uses."""
-    return [(grade.value, grade.label, str(grade.value)) for grade in Grade]
-
-
 def _context(
     request: HttpRequest,
     *,
     learner: User,
     profile: Profile,
     now: datetime,
-    feedback: str = "",
-    revealed: CheckToken | None = None,
+    feedback: Feedback | None = None,
+    revealed: str = "",
     card: ReviewCard | None = None,
+    result: Attempt | None = None,
 ) -> dict[str, Any]:
-    """Everything the review region shows: the card on screen (or the summary), progress and tally.
+    """Everything the review region shows: the card on screen, a missed card's result, or the summary.
 
-    Six queries with a card (reviews done today, due count, the card, its options, and the
-    section label once revealed), five on the summary; none grows with cards or attempts.
+    The card is shown with the one check fragment (templates/quizzes/_check.html), posting
+    to review_answer. Six queries with a card (reviews done today, due count, the card, its
+    options, and the section label once revealed), five on the summary; none grows with
+    cards or attempts.
     """
     tz = profile.tz
-    today = now.astimezone(tz).date()
+    today = local_date(now, tz)
     tally = _tally(request, today.isoformat())
     done_today = Attempt.objects.filter(
         learner=learner, mode=Mode.REVIEW, created_at__gte=day_start(today, tz)
     ).count()
     room = max(profile.daily_cap - done_today, 0)
-    due_total = ReviewCard.objects.filter(learner=learner, due__lte=now).count()
+    due_total = ReviewCard.objects.filter(learner=learner).due(now, tz).count()
     left = min(due_total, room)
-    if card is None and left:
-        cards = review_queue(learner=learner, now=now, limit=1)
+    if card is None and result is None and left:
+        cards = review_queue(learner=learner, now=now, tz=tz, limit=1)
         card = cards[0] if cards else None
     context: dict[str, Any] = {
         "feedback": feedback,
         "tally": tally,
-        "grades": _grades(),
+        "grades": grade_buttons(),
         "due_total": due_total,
         "left": left,
         "cap_reached": due_total > left,
@@ -110,21 +128,46 @@ def _context(
         "position": tally.total + 1,
         "of": tally.total + left,
         "percent": round(100 * tally.total / (tally.total + left)) if tally.total + left else 100,
+        # The check fragment's Review settings: one endpoint, the whole region swapped, digits shown.
+        "post_url": reverse("mastery:review_answer"),
+        "target": "#review",
+        "keys": True,
+        "grade_early": True,
+        "next": reverse("mastery:review"),
+        "mode": Mode.REVIEW.value,
     }
+    if result is not None:
+        question = result.question
+        context.update(
+            {
+                "q": question,
+                "saved": attempt_saved_message(attempt=result, now=now),
+                **check_result_context(
+                    question,
+                    chosen=result.option,
+                    is_right=bool(result.is_correct),
+                    grade=Grade(result.grade) if result.grade else Grade.AGAIN,
+                    key_points=(result.key_points_recalled or 0, result.key_points_total)
+                    if result.key_points_total
+                    else None,
+                ),
+            }
+        )
+        return context
     if card is None:
-        upcoming = ReviewCard.objects.filter(learner=learner, due__gt=now).aggregate(first=Min("due"))[
-            "first"
-        ]
+        upcoming = (
+            ReviewCard.objects.filter(learner=learner).not_due(now, tz).aggregate(first=Min("due"))["first"]
+        )
         context["next_due"] = upcoming
         context["next_due_phrase"] = scheduling.interval_phrase(upcoming, now) if upcoming else ""
         return context
     question = card.question
-    if revealed is not None:
-        token = revealed.sign()
-        context["jump_label"] = section_labels([question]).get(question.pk, "")
+    if revealed:
+        token = revealed
+        context.update(check_jump(question))
     else:
         token = check_token_issue(learner_id=learner.pk, question_id=question.pk, mode=Mode.REVIEW)
-    context.update({"card": card, "q": question, "token": token, "revealed": revealed is not None})
+    context.update({"card": card, "q": question, "token": token, "state": "revealed" if revealed else ""})
     return context
 
 
@@ -132,13 +175,31 @@ def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200
     return render(request, FRAGMENT if request.htmx else PAGE, context, status=status)
 
 
+def _result_attempt(learner: User, attempt_id: object) -> Attempt | None:
+    """The learner's own missed attempt kept for a plain-form redirect, with what the check shows."""
+    if not isinstance(attempt_id, int):
+        return None
+    return (
+        Attempt.objects.filter(learner=learner, pk=attempt_id)
+        .select_related("option", "question__course", "question__lesson__module__course")
+        .prefetch_related("question__options")
+        .first()
+    )
+
+
 @require_GET
 @login_required
 def review(request: HtmxHttpRequest) -> HttpResponse:
     learner = cast(User, request.user)
-    feedback = request.session.pop(FEEDBACK_KEY, "")
+    feedback = _feedback_read(request.session.pop(FEEDBACK_KEY, None))
+    result = _result_attempt(learner, request.session.pop(RESULT_KEY, None))
     context = _context(
-        request, learner=learner, profile=profile_for(learner), now=timezone.now(), feedback=feedback
+        request,
+        learner=learner,
+        profile=profile_for(learner),
+        now=timezone.now(),
+        feedback=feedback,
+        result=result,
     )
     return _render(request, context)
 
@@ -153,12 +214,9 @@ def _error(request: HtmxHttpRequest, learner: User, message: str, status: int = 
 @login_required
 def review_answer(request: HtmxHttpRequest) -> HttpResponse:
     learner = cast(User, request.user)
-    form = ReviewAnswerForm(request.POST)
-    if not form.is_valid():
-        first = next(iter(form.errors.values()))[0]
-        return _error(request, learner, str(first))
+    raw = request.POST.get("token", "")
     try:
-        token = check_token_read(form.cleaned_data["token"], learner_id=learner.pk, question_id=None)
+        token = check_token_read(raw, learner_id=learner.pk, question_id=None)
     except TokenInvalid as exc:
         return _error(request, learner, str(exc))
     # The learner's own card only: a token names a question, never someone else's card.
@@ -175,58 +233,77 @@ def review_answer(request: HtmxHttpRequest) -> HttpResponse:
             request, learner, "That card is not in your reviews any more — here is the next one.", 404
         )
     question = card.question
+    form = CheckForm(request.POST, question=question)
+    if not form.is_valid():
+        return _error(request, learner, first_error(form))
     profile = profile_for(learner)
-    if form.wants_reveal:
-        if question.is_choice:
-            return _error(request, learner, "This is a multiple-choice question: pick an option.")
-        revealed = token.revealed_at(now_ms())
-        context = _context(
-            request, learner=learner, profile=profile, now=timezone.now(), revealed=revealed, card=card
-        )
-        return _render(request, context)
-    option: Option | None = None
-    if question.is_choice:
-        option = next((o for o in question.options.all() if o.pk == form.cleaned_data.get("option")), None)
-        if option is None:
-            return _error(request, learner, "Pick one of the options shown.")
-    elif form.chosen_grade() is None:
-        return _error(request, learner, "Choose how well you remembered: Again, Hard, Good or Easy.")
-    answered_ms = now_ms()
-    think_until = token.revealed_ms if token.revealed_ms is not None else answered_ms
     try:
-        attempt, created = attempt_record(
+        if form.wants_reveal:
+            if question.is_choice:
+                return _error(request, learner, MSG_CHOICE_NOT_REVEALED)
+            revealed = answer_reveal(
+                learner=learner, question=question, token=raw, onscreen_ms=form.onscreen_ms(), at_ms=now_ms()
+            )
+            context = _context(
+                request, learner=learner, profile=profile, now=timezone.now(), revealed=revealed, card=card
+            )
+            return _render(request, context)
+        outcome = answer_record(
             learner=learner,
             question=question,
-            key=token.key,
-            mode=Mode(token.mode),
-            grade=None if question.is_choice else form.chosen_grade(),
-            option=option,
-            revealed=token.revealed_ms is not None,
-            think_ms=max(think_until - token.shown_ms, 0),
-            time_taken_ms=max(answered_ms - token.shown_ms, 0),
+            token=raw,
+            answer=form.answer(),
+            onscreen_ms=form.onscreen_ms(),
+            at_ms=now_ms(),
         )
-    except AttemptInvalid as exc:
+    except (AnswerMissing, TokenInvalid, AttemptInvalid) as exc:
         return _error(request, learner, str(exc))
+    attempt = outcome.attempt
+    assert attempt is not None  # a signed-in learner's answer is always kept
     now = timezone.now()
-    feedback = _feedback(attempt, now)
-    if created:
-        grade = attempt.grade or scheduling.grade_for_choice(bool(attempt.is_correct), attempt.think_ms)
-        _tally_add(request, _tally(request, now.astimezone(profile.tz).date().isoformat()), int(grade))
+    if outcome.created:
+        _tally_add(request, _tally(request, local_date(now, profile.tz).isoformat()), int(outcome.grade))
+    # A miss shows what the right answer was, why, and where to reread it, before the next
+    # card; a success moves straight on with one line saying when the card comes back.
+    missed = not outcome.is_correct
+    feedback = None if missed else _feedback(attempt, outcome, now)
     if not request.htmx:
-        request.session[FEEDBACK_KEY] = feedback
+        if missed:
+            request.session[RESULT_KEY] = attempt.pk
+        else:
+            request.session[FEEDBACK_KEY] = {"text": feedback.text if feedback else "", "right": True}
         return redirect("mastery:review")
-    return _render(request, _context(request, learner=learner, profile=profile, now=now, feedback=feedback))
+    attempt.question = question
+    context = _context(
+        request,
+        learner=learner,
+        profile=profile,
+        now=now,
+        feedback=feedback,
+        result=attempt if missed else None,
+    )
+    return _render(request, context)
 
 
-def _feedback(attempt: Attempt, now: datetime) -> str:
-    """One line about the card just answered, shown above the next one."""
-    card = ReviewCard.objects.filter(learner_id=attempt.learner_id, question_id=attempt.question_id).first()
-    when = f"back {scheduling.interval_phrase(card.due, now)}" if card else "saved"
-    if attempt.option_id is not None:
-        verdict = "Right" if attempt.is_correct else "Not quite"
-        return f"{verdict} — {when}."
-    label = Grade(attempt.grade).label if attempt.grade else "Saved"
-    return f"{label} — {when}."
+@dataclass(frozen=True)
+class Feedback:
+    """The line about the card just answered; `right` picks its wording and colours."""
+
+    text: str
+    right: bool
+
+
+def _feedback_read(raw: object) -> Feedback | None:
+    if isinstance(raw, dict) and raw.get("text"):
+        return Feedback(text=str(raw["text"]), right=bool(raw.get("right")))
+    return None
+
+
+def _feedback(attempt: Attempt, outcome: AnswerOutcome, now: datetime) -> Feedback:
+    """One line about the card just answered (a success), shown above the next one."""
+    when = f"back {scheduling.interval_phrase(outcome.next_due, now)}" if outcome.next_due else "saved"
+    verdict = "Right" if attempt.option_id is not None else outcome.grade.label
+    return Feedback(text=f"✓ {verdict} — {when}.", right=True)
 
 
 @require_POST

@@ -1,12 +1,13 @@
-// Keyboard shortcuts for the Review page: Space reveals, 1-4 grade (or pick an option),
-// Enter submits a picked option. Only shortcuts: every action is also a plain button.
+// Keyboard shortcuts for the Review page: Space reveals (or moves to the next card after a
+// miss), 1-4 grade, pick an option or tick a key point, Enter submits a picked option or the
+// ticked checklist. Only shortcuts: every action is also a plain button.
 (function () {
   "use strict";
 
   function typing(target) {
     var tag = target && target.tagName;
-    return tag === "INPUT" && target.type !== "radio" || tag === "TEXTAREA" || tag === "SELECT" ||
-      (target && target.isContentEditable);
+    return tag === "INPUT" && target.type !== "radio" && target.type !== "checkbox" ||
+      tag === "TEXTAREA" || tag === "SELECT" || (target && target.isContentEditable);
   }
 
   // A real click, not form.requestSubmit(button): htmx reads the pressed button's
@@ -23,21 +24,23 @@
     if (!region || event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
     var key = event.key;
     if (key === " " || key === "Spacebar") {
-      var reveal = region.querySelector("[data-reveal]");
-      if (reveal) {
+      var action = region.querySelector("[data-reveal], [data-next]");
+      if (action) {
         event.preventDefault();
-        reveal.click();
+        action.click();
       }
       return;
     }
-    var choice = region.querySelector("[data-review-choice]");
+    // Digits follow the order shown on screen (the server shuffles options per learner).
+    var choice = region.querySelector("[data-check-choice]");
+    var checklist = region.querySelector(".checklist-form");
     if (/^[1-9]$/.test(key)) {
-      if (choice) {
-        var radio = choice.querySelector('input[type="radio"][data-key="' + key + '"]');
-        if (radio) {
+      if (choice || checklist) {
+        var box = (choice || checklist).querySelector('input[data-key="' + key + '"]');
+        if (box) {
           event.preventDefault();
-          radio.checked = true;
-          radio.focus();
+          box.checked = box.type === "radio" ? true : !box.checked;
+          box.focus();
         }
         return;
       }
@@ -48,9 +51,14 @@
       }
       return;
     }
-    if (key === "Enter" && choice && choice.querySelector('input[type="radio"]:checked')) {
-      event.preventDefault();
-      submit(choice, null);
+    if (key === "Enter") {
+      if (choice && choice.querySelector('input[type="radio"]:checked')) {
+        event.preventDefault();
+        submit(choice, null);
+      } else if (checklist) {
+        event.preventDefault();
+        submit(checklist, null);
+      }
     }
   });
 })();

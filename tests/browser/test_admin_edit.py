@@ -65,3 +65,38 @@ def test_admin_edit_shows_on_the_lesson_page(
     toc_link.click()
     expect(heading).to_be_in_viewport()
     page.screenshot(path=str(screenshot_dir / "admin-edit-on-lesson-page.png"), full_page=True)
+
+
+def test_options_added_with_add_another_save_in_order(
+    new_context: Callable[..., Any], live_server: Any, make_learner: Callable[..., Any]
+) -> None:
+    """Two rows added with "Add another Option" used to both say order 0, and the save failed."""
+    from quizzes.models import Option
+    from tests.factories import CourseFactory, QuestionFactory
+
+    question = QuestionFactory(course=CourseFactory(), kind="choice", prompt_md="Which tide is lowest?")
+    teacher = make_learner("optioneer", is_staff=True)
+    teacher.groups.add(instructors_group_ensure())
+    page = new_context().new_page()
+    page.goto(live_server.url + "/admin/")
+    page.fill("input[name=username]", "optioneer")
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/admin/")
+
+    page.goto(live_server.url + f"/admin/quizzes/question/{question.pk}/change/")
+    add_row = page.locator(".add-row a.addlink")
+    add_row.click()
+    add_row.click()
+    expect(page.locator("input[name=options-0-order]")).to_have_value("")
+    page.fill("input[name=options-0-text]", "Spring low")
+    page.check("input[name=options-0-is_correct]")
+    page.fill("input[name=options-1-text]", "Neap low")
+    page.locator("input[name=_continue]").click()
+    page.locator(".messagelist .success").wait_for()
+
+    options = Option.objects.filter(question=question).order_by("order")
+    assert [(o.text, o.order, o.is_correct) for o in options] == [
+        ("Spring low", 0, True),
+        ("Neap low", 1, False),
+    ]

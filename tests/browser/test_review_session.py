@@ -78,10 +78,14 @@ def test_review_session_with_keyboard_and_mouse(
     expect(region.locator(".review-feedback")).to_contain_text("Good")
     progress.append(_progress(page))
 
-    # 2. Multiple choice by keyboard: 1 picks the first (right) option, Enter submits.
+    # 2. Multiple choice by keyboard: the digit of the right option as shown (the order is
+    # the learner's own shuffle, so it is read from the page), then Enter submits.
     expect(region.locator(".check-prompt")).to_contain_text(f"Prompt for {cards[1].slug}?")
-    page.keyboard.press("1")
-    expect(region.locator("input[type=radio][data-key='1']")).to_be_checked()
+    right = region.locator("label.option", has_text=f"Right option for {cards[1].slug}")
+    key = right.locator("input[type=radio]").get_attribute("data-key")
+    expect(right.locator("kbd")).to_have_text(key)
+    page.keyboard.press(key)
+    expect(right.locator("input[type=radio]")).to_be_checked()
     page.screenshot(path=str(screenshot_dir / "review-session-choice.png"))
     page.keyboard.press("Enter")
     _answered(page, 2)
@@ -97,16 +101,27 @@ def test_review_session_with_keyboard_and_mouse(
     expect(region.locator(".review-feedback")).to_contain_text("Hard")
     progress.append(_progress(page))
 
-    # 4. Multiple choice by mouse: a wrong option, then Submit.
+    # 4. Multiple choice by mouse: a wrong option, then Submit. The miss shows the correct
+    # option, the explanation and the section to reread before the next card.
     expect(region.locator(".check-prompt")).to_contain_text(f"Prompt for {cards[3].slug}?")
     region.locator("label.option", has_text=f"Wrong option for {cards[3].slug}").click()
     region.get_by_role("button", name="Submit").click()
-    _answered(page, 4)
+    verdict = region.locator(".verdict-wrong")
+    verdict.wait_for()
+    expect(verdict).to_contain_text("Not quite.")
+    expect(verdict.locator(".correct-answer")).to_have_text(f"Right option for {cards[3].slug}")
+    expect(region.locator(".option-correct")).to_contain_text("✓ Correct answer")
+    expect(region.locator(".option-chosen")).to_contain_text("✗ Wrong")
+    expect(region.locator(".check-answer")).to_contain_text(f"Explanation for {cards[3].slug}.")
+    jump = region.get_by_role("link", name="Jump to §1")
+    expect(jump).to_have_attribute("href", cards[3].section_url())
+    assert region.locator(".verdict-right").count() == 0
+    page.screenshot(path=str(screenshot_dir / "review-session-miss.png"))
+    page.keyboard.press("Space")  # the next card (here: the summary)
 
     summary = region.locator(".review-summary")
     expect(summary.get_by_role("heading", name="Session done")).to_be_visible()
     expect(summary).to_contain_text("You reviewed 4 cards today.")
-    expect(region.locator(".review-feedback")).to_contain_text("Not quite")
     page.screenshot(path=str(screenshot_dir / "review-session-summary.png"))
 
     assert progress == sorted(progress) and len(set(progress)) == len(progress), progress

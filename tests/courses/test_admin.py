@@ -265,10 +265,22 @@ def zip_members(members: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-def upload(client: Client, content: bytes, name: str = "bundle.zip", **extra: str) -> Any:
+def upload(
+    client: Client, content: bytes, name: str = "bundle.zip", *, confirm: bool = True, **extra: str
+) -> Any:
+    """Upload, and (unless confirm=False) confirm the previewed import as the instructor would."""
     file = io.BytesIO(content)
     file.name = name
-    return client.post(reverse("admin:courses_course_import"), {"upload": file, **extra})
+    response = client.post(reverse("admin:courses_course_import"), {"upload": file, **extra})
+    if not confirm or response.status_code != 200:
+        return response
+    return client.post(reverse("admin:courses_course_import"), {"confirm": preview_token(response)})
+
+
+def preview_token(response: Any) -> str:
+    found = re.search(r'name="confirm" value="([^"]+)"', response.content.decode())
+    assert found, response.content.decode()[:3000]
+    return found.group(1)
 
 
 def test_import_view_access(client: Client, instructor_client: Client) -> None:
@@ -300,6 +312,44 @@ def test_import_zip_of_a_bundle(instructor_client: Client, tmp_path: Path) -> No
     assert ConceptIndexEntry.objects.filter(lesson=lesson, concept__name="Intertidal zone").exists()
     messages = [str(m) for m in response.wsgi_request._messages]
     assert messages, "the import summary is shown as a message"
+
+
+def test_import_preview_shows_the_report_and_writes_nothing(
+    instructor_client: Client, tmp_path: Path
+) -> None:
+    bundle = write_bundle(tmp_path)
+    (bundle / "notes.txt").write_text("A stray note that belongs to no part of the bundle.\n")
+    response = upload(instructor_client, zip_folder(bundle), confirm=False)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Would create course &#x27;tidepools&#x27;" in body
+    assert "tidepools/notes.txt:1: file not part of the bundle layout" in body
+    assert "studyhall-pending" not in body, "the temporary folder is not shown"
+    assert not Course.objects.exists()
+    confirmed = instructor_client.post(
+        reverse("admin:courses_course_import"), {"confirm": preview_token(response)}
+    )
+    assert confirmed.status_code == 302
+    assert Course.objects.filter(slug="tidepools").exists()
+
+
+def test_a_preview_is_confirmed_once_and_only_by_its_uploader(
+    client: Client, instructor_client: Client, student_client: Client, tmp_path: Path
+) -> None:
+    url = reverse("admin:courses_course_import")
+    token = preview_token(upload(instructor_client, zip_folder(write_bundle(tmp_path)), confirm=False))
+    assert client.post(url, {"confirm": token}).status_code == 302  # anonymous: to the login page
+    assert student_client.post(url, {"confirm": token}).status_code == 302
+    other = factories.UserFactory(username="other-instructor", is_staff=True, is_superuser=True)
+    other_client = Client()
+    other_client.force_login(other)
+    refused = other_client.post(url, {"confirm": token})
+    assert refused.status_code == 400 and "expired" in refused.content.decode()
+    assert not Course.objects.exists()
+    assert instructor_client.post(url, {"confirm": token}).status_code == 302
+    again = instructor_client.post(url, {"confirm": token})
+    assert again.status_code == 400 and "already imported" in again.content.decode()
+    assert instructor_client.post(url, {"confirm": "../../etc"}).status_code == 400
 
 
 def test_import_zip_with_bundle_at_top_level(instructor_client: Client, tmp_path: Path) -> None:

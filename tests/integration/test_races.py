@@ -111,9 +111,7 @@ def session_cookie(race: Setup) -> str:
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-def grade_post(
-    question: Question, token: str, session: str, grade: str = "good"
-) -> Callable[[], HttpResponse]:
+def grade_post(question: Question, token: str, session: str, grade: str = "3") -> Callable[[], HttpResponse]:
     def post() -> HttpResponse:
         client = Client()
         client.cookies[settings.SESSION_COOKIE_NAME] = session

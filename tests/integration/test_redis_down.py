@@ -82,7 +82,7 @@ def test_an_answer_is_kept_when_the_broker_is_down_and_mastery_catches_up_nightl
         caplog.at_level(logging.WARNING, logger="mastery.services"),
         django_capture_on_commit_callbacks(execute=True) as callbacks,
     ):
-        response = student_client.post(url, {"grade": "good", "token": token}, HTTP_HX_REQUEST="true")
+        response = student_client.post(url, {"grade": "3", "token": token}, HTTP_HX_REQUEST="true")
 
     assert response.status_code == 200
     assert "Marked: Good" in response.content.decode()

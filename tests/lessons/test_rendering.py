@@ -125,6 +125,16 @@ def test_callout_with_title_joins_label_and_title() -> None:
     assert '<p class="callout-title">Pitfall — Leaking the test set</p>' in html
 
 
+@pytest.mark.parametrize(
+    ("written", "kind"),
+    [("Example", "example"), ("PITFALL", "pitfall"), ("TLDR", "tldr"), ("The-Insight", "insight")],
+)
+def test_callout_kinds_in_any_case(written: str, kind: str) -> None:
+    html = render_markdown(f'!!! {written} "On a hill"\n    Lower pressure.\n')
+
+    assert f'<aside class="callout callout-{kind}">' in html
+
+
 @pytest.mark.parametrize("kind", ["note", "warning"])
 def test_generic_callouts(kind: str) -> None:
     html = render_markdown(f"!!! {kind}\n    Heads up.\n")
@@ -290,6 +300,12 @@ SECTIONS = [
         ("(§2.1)", "s2-1"),
         ("final bridge", "wrap-up"),
         ("Final Bridge", "wrap-up"),
+        ("§ 2.1", "s2-1"),
+        ("§3.1\u2013§3.2", "s3-1"),
+        ("Sections 4.2 and 2.1", "s4-2"),
+        ("Section 9.9 and 2.1", "s2-1"),
+        ("Ch. 3", "s3"),
+        ("chapter 3", "s3"),
         ("§9.9", ""),
         ("§5", ""),
         ("no such words", ""),

@@ -236,12 +236,13 @@ def test_query_count_does_not_grow(
     assert lesson is not None
     url = lesson.get_absolute_url()
 
-    # lesson+module+course, index entries+concepts, check questions, their options, neighbours
-    with django_assert_num_queries(5):
+    # lesson+module+course, index entries+concepts, check questions, their options, neighbours,
+    # readiness quizzes
+    with django_assert_num_queries(6):
         response = client.get(url)
     assert response.content.decode().count('class="check ') == size["checks_per_lesson"]
     # A signed-in visitor adds the session, the user and whether they marked the lesson read.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         student_client.get(url)
 
 

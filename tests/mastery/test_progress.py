@@ -80,13 +80,42 @@ def test_recompute_writes_level_evidence_and_retrievability(student: User) -> No
     assert mastery_recompute(learner_id=student.pk, now=NOW) == 1
 
     row = ConceptMastery.objects.get(learner=student, concept=concept)
+    # Two Good self-grades three days apart on a Developed question: Proficient, though with
+    # no multiple-choice results to check this learner's self-grades each counts 60 %.
     assert row.level == Level.PROFICIENT
+    assert row.probability is not None and 0.7 <= row.probability < 0.85
+    assert row.knowledge is not None and row.stability is not None and row.memory_at is not None
     assert row.attempts_count == 2
     assert row.retrievability is not None and 0.9 < row.retrievability < 1
     assert len(row.evidence) == 2 and row.evidence[0]["result"] == "Good"
-    assert row.explanation.startswith("Proficient") and row.next_step.startswith(
-        "You have reached the target"
-    )
+    assert row.explanation.startswith("Proficient: We estimate")
+    assert row.next_step.startswith("You have reached the target")
+    assert "weighted 60%" in row.evidence[0]["why"]
+
+
+def test_right_choices_make_self_grades_count_and_lift_the_level(student: User) -> None:
+    course = CourseFactory()
+    concept, (free, choice) = make_concept(course, Depth.DEVELOPED, questions=2)
+    choice.kind = Question.Kind.CHOICE
+    choice.save()
+    for days in (6, 3):
+        AttemptFactory(
+            learner=student, question=free, grade=Grade.GOOD, created_at=NOW - timedelta(days=days)
+        )
+        AttemptFactory(
+            learner=student,
+            question=choice,
+            grade=None,
+            is_correct=True,
+            revealed=False,
+            created_at=NOW - timedelta(days=days, hours=-1),
+        )
+
+    mastery_recompute(learner_id=student.pk, now=NOW)
+
+    row = ConceptMastery.objects.get(learner=student, concept=concept)
+    assert row.level == Level.PROFICIENT
+    assert row.probability is not None and row.probability >= 0.7
 
 
 def test_recompute_is_idempotent(student: User) -> None:
@@ -102,7 +131,7 @@ def test_recompute_is_idempotent(student: User) -> None:
     assert ConceptMastery.objects.count() == 1
 
 
-def test_forgetting_learner_keeps_level_while_retrievability_falls(student: User) -> None:
+def test_forgetting_learner_loses_the_level_as_the_evidence_ages(student: User) -> None:
     _concept, (question,) = make_concept(CourseFactory(), Depth.INTRODUCED)
     AttemptFactory(learner=student, question=question, grade=Grade.GOOD, created_at=NOW)
     ReviewCardFactory(learner=student, question=question, stability=3.0, last_review=NOW)
@@ -112,7 +141,9 @@ def test_forgetting_learner_keeps_level_while_retrievability_falls(student: User
     mastery_recompute(learner_id=student.pk, now=NOW + timedelta(days=60))
     later = ConceptMastery.objects.get(learner=student)
 
-    assert fresh.level == later.level == Level.FAMILIAR
+    assert fresh.level == Level.FAMILIAR and later.level == Level.ATTEMPTED
+    assert fresh.probability is not None and later.probability is not None
+    assert later.probability < fresh.probability - 0.1
     assert fresh.retrievability is not None and later.retrievability is not None
     assert later.retrievability < fresh.retrievability - 0.2
 
@@ -180,14 +211,15 @@ def test_recompute_query_count_is_fixed(
 ) -> None:
     ids = history(student, concepts, attempts)
 
-    # savepoint, learner lock, links, attempts, cards, targets, upsert, release
-    with django_assert_num_queries(8):
+    # savepoint, learner lock, links, attempts, all attempts' concepts (trust and prior), profile,
+    # the courses' memory models, cards, targets, upsert, release
+    with django_assert_num_queries(11):
         mastery_recompute(learner_id=student.pk, concept_ids=ids, now=NOW)
     # + the concepts the learner touched
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(12):
         assert mastery_recompute(learner_id=student.pk, now=NOW) == concepts
 
-    assert ConceptMastery.objects.filter(learner=student, level=Level.PROFICIENT).count() == concepts
+    assert ConceptMastery.objects.filter(learner=student, level__gte=Level.ATTEMPTED).count() == concepts
 
 
 @pytest.mark.parametrize("learners", [1, 4])
@@ -197,7 +229,7 @@ def test_decay_all_costs_the_same_per_learner(django_assert_num_queries, learner
         history(user, 2, 6)
         mastery_recompute(learner_id=user.pk, now=NOW)
 
-    with django_assert_num_queries(1 + 9 * learners):
+    with django_assert_num_queries(1 + 12 * learners):
         assert mastery_decay_all(NOW + timedelta(days=30)) == learners
 
     decayed = ConceptMastery.objects.filter(learner__in=users)

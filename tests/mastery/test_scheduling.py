@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import UTC, datetime, timedelta
 
 import fsrs
@@ -127,3 +129,108 @@ def test_retrievability_is_zero_before_any_review_and_falls_with_time() -> None:
 )
 def test_interval_phrase(delta: timedelta, phrase: str) -> None:
     assert scheduling.interval_phrase(NOW + delta, NOW) == phrase
+
+
+# --- Exact elapsed time, same-day reviews, per-course models ------------------------------
+
+
+def test_retrievability_uses_exact_elapsed_time_not_whole_days() -> None:
+    rc = ReviewCard(
+        learner_id=1, question_id=1, state=ReviewCard.State.REVIEW, stability=2.0, last_review=NOW
+    )
+
+    hours = [scheduling.retrievability(rc, NOW + timedelta(hours=h)) for h in (25, 36, 47)]
+
+    # fsrs's own reader counts whole days: every moment between 24 h and 48 h reads the same.
+    whole_days = {
+        scheduling.SCHEDULER.get_card_retrievability(scheduling.card_from_model(rc), NOW + timedelta(hours=h))
+        for h in (25, 36, 47)
+    }
+    assert len(whole_days) == 1
+    assert hours[0] > hours[1] > hours[2]
+    # At t = S the FSRS-6 curve reads 90 % by construction, whatever the decay.
+    assert scheduling.retrievability(rc, NOW + timedelta(days=2)) == pytest.approx(0.9)
+
+
+def test_a_miss_minutes_ago_does_not_read_as_certain_recall() -> None:
+    rc = new_card()
+    scheduling.review(rc, Grade.GOOD, NOW - timedelta(days=5))
+    scheduling.review(rc, Grade.AGAIN, NOW)
+
+    after_miss = scheduling.retrievability(rc, NOW + timedelta(minutes=10))
+
+    assert rc.last_grade == Grade.AGAIN
+    assert after_miss < 0.9
+    # The fsrs reader said 100 % here: zero whole days since the review.
+    assert (
+        scheduling.SCHEDULER.get_card_retrievability(
+            scheduling.card_from_model(rc), NOW + timedelta(minutes=10)
+        )
+        == 1
+    )
+
+
+def test_same_day_reviews_move_stability_by_the_short_term_rule() -> None:
+    rc = new_card()
+    scheduling.review(rc, Grade.GOOD, NOW)
+    before = rc.stability
+
+    scheduling.review(rc, Grade.GOOD, NOW + timedelta(minutes=10))
+
+    model = scheduling.DEFAULT_MODEL
+    w = model.parameters
+    expected = before * max(1.0, math.exp(w[17] * (3 - 3 + w[18])) * before ** -w[19])
+    assert rc.stability == pytest.approx(expected)
+
+
+def test_memory_model_falls_back_on_malformed_settings() -> None:
+    assert scheduling.memory_model(None) == scheduling.DEFAULT_MODEL
+    assert scheduling.memory_model([1.0, 2.0]).parameters == scheduling.DEFAULT_PARAMETERS
+    assert scheduling.memory_model(None, 0.5).desired_retention == 0.70
+    assert scheduling.memory_model(None, 0.99).desired_retention == 0.97
+    stored: dict = {"1": 0.3, "bogus": 5, "3": "x", "log_minutes": float("nan")}  # JSON from the database
+    model = scheduling.memory_model(None, 0.8, stored)
+    assert model.same_day["1"] == 0.3 and "bogus" not in model.same_day
+    assert model.same_day["3"] == scheduling.DEFAULT_SAME_DAY["3"]
+    assert model.same_day["log_minutes"] == scheduling.DEFAULT_SAME_DAY["log_minutes"]
+
+
+def test_a_course_model_schedules_with_its_own_parameters_and_retention() -> None:
+    strict = scheduling.memory_model(None, 0.97)
+    lax = scheduling.memory_model(None, 0.75)
+    a, b = new_card(), new_card()
+    for rc, model in ((a, strict), (b, lax)):
+        scheduling.review(rc, Grade.GOOD, NOW, model)
+        scheduling.review(rc, Grade.GOOD, rc.due, model)
+        scheduling.review(rc, Grade.GOOD, rc.due, model)
+
+    assert a.due - a.last_review < b.due - b.last_review
+
+
+def _history(seed: int, cards: int) -> list[list[tuple[datetime, int]]]:
+    rng = random.Random(seed)
+    histories = []
+    for _ in range(cards):
+        at, history = NOW, []
+        for _ in range(8):
+            history.append((at, 1 if rng.random() < 0.25 else 3))
+            at += timedelta(days=rng.choice([0.01, 1, 2, 4, 8]))
+        histories.append(history)
+    return histories
+
+
+def test_fit_keeps_the_defaults_until_enough_reviews() -> None:
+    result = scheduling.fit(_history(1, 5), desired_retention=0.85)
+
+    assert not result.fitted and result.reviews < scheduling.MIN_FIT_REVIEWS
+    assert result.model.parameters == scheduling.DEFAULT_PARAMETERS
+    assert result.model.desired_retention == 0.85
+
+
+def test_fit_moves_the_parameters_once_there_are_enough_reviews() -> None:
+    result = scheduling.fit(_history(2, 120))
+
+    assert result.fitted and result.reviews >= scheduling.MIN_FIT_REVIEWS
+    assert len(result.model.parameters) == 21
+    assert result.model.parameters != scheduling.DEFAULT_PARAMETERS
+    assert set(result.model.same_day) == set(scheduling.DEFAULT_SAME_DAY)

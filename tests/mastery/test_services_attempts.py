@@ -11,7 +11,7 @@ from django.db import transaction
 
 from lessons.models import Lesson
 from mastery import tasks
-from mastery.models import Attempt, Grade, LessonRead, Mode, ReviewCard
+from mastery.models import Attempt, ConceptMastery, Grade, LessonRead, Mode, ReviewCard
 from mastery.services import (
     AttemptInvalid,
     attempt_record,
@@ -210,8 +210,35 @@ def test_review_queue_is_the_learners_due_cards_most_overdue_first(student: User
     ReviewCardFactory(learner=student, due=NOW + timedelta(days=1))
     ReviewCardFactory(learner=outsider, due=NOW - timedelta(days=9))
 
-    assert review_queue(learner=student, now=NOW, limit=10) == [later, late]
-    assert review_queue(learner=student, now=NOW, limit=1) == [later]
+    assert review_queue(learner=student, now=NOW, tz=UTC, limit=10) == [later, late]
+    assert review_queue(learner=student, now=NOW, tz=UTC, limit=1) == [later]
+
+
+def test_review_queue_puts_the_weakest_concept_first(
+    student: User, outsider: User, django_assert_num_queries
+) -> None:
+    strong_q, weak_q, fresh_q = QuestionFactory(), QuestionFactory(), QuestionFactory()
+    for question, knowledge, stability in ((strong_q, 0.95, 60.0), (weak_q, 0.6, 1.0)):
+        concept = ConceptFactory(course=question.course)
+        question.concepts.add(concept)
+        ConceptMastery.objects.create(
+            learner=student,
+            concept=concept,
+            knowledge=knowledge,
+            stability=stability,
+            memory_at=NOW - timedelta(days=2),
+        )
+        # Someone else's weak trace on the same concept does not move the student's order.
+        ConceptMastery.objects.create(learner=outsider, concept=concept, knowledge=0.0, memory_at=NOW)
+    strong = ReviewCardFactory(learner=student, question=strong_q, due=NOW - timedelta(days=9))
+    weak = ReviewCardFactory(learner=student, question=weak_q, due=NOW - timedelta(days=1))
+    unassessed = ReviewCardFactory(learner=student, question=fresh_q, due=NOW - timedelta(hours=1))
+
+    # due ids, the learner's concept traces, the chosen cards with relations, their options
+    with django_assert_num_queries(4):
+        queue = review_queue(learner=student, now=NOW, tz=UTC, limit=10)
+
+    assert queue == [unassessed, weak, strong]
 
 
 def test_lesson_mark_read_keeps_the_first_date(student: User) -> None:

@@ -88,7 +88,16 @@ def test_heatmap_shows_each_learner_against_each_concept(
     beta = mast_course.concepts.get(name="Beta idea")
     for learner in (student, outsider):
         AttemptFactory(learner=learner, question=alpha.questions.get())
-    ConceptMastery.objects.create(learner=student, concept=alpha, level=Level.PROFICIENT, retrievability=0.42)
+    # The cell shows the concept model's chance of a right answer now (a trace without a
+    # success yet reads its knowledge share), not the cards' retrievability.
+    ConceptMastery.objects.create(
+        learner=student,
+        concept=alpha,
+        level=Level.PROFICIENT,
+        retrievability=0.9,
+        knowledge=0.42,
+        memory_at=timezone.now(),
+    )
     ConceptMastery.objects.create(learner=outsider, concept=beta, level=Level.FAMILIAR)
     UserFactory(username="never-answered")
 
@@ -140,23 +149,28 @@ def test_concepts_forgetting_soon(instructor_client: Client, student: User, mast
     alpha = mast_course.concepts.get(name="Alpha idea")
     beta = mast_course.concepts.get(name="Beta idea")
     now = timezone.now()
-    # Alpha: low stability, reviewed long ago; Beta: very stable and fresh.
-    ReviewCard.objects.create(
+    # The concept model's stored traces: Alpha weakly held and last practised long ago,
+    # Beta well held and fresh. Card retrievability plays no part in this list.
+    ConceptMastery.objects.create(
         learner=student,
-        question=alpha.questions.get(),
+        concept=alpha,
+        level=Level.FAMILIAR,
+        knowledge=0.9,
         stability=1.0,
-        difficulty=5,
-        last_review=now - timedelta(days=10),
+        memory_at=now - timedelta(days=10),
+    )
+    ConceptMastery.objects.create(
+        learner=student, concept=beta, level=Level.FAMILIAR, knowledge=0.95, stability=200.0, memory_at=now
     )
     ReviewCard.objects.create(
-        learner=student, question=beta.questions.get(), stability=200.0, difficulty=5, last_review=now
+        learner=student, question=alpha.questions.get(), stability=200.0, difficulty=5, last_review=now
     )
 
     html = instructor_client.get(url(mast_course)).content.decode()
     section = html[html.index('id="forgetting-h"') :]
 
     assert "Alpha idea" in section and "Beta idea" not in section
-    assert "expected recall in 3 days (1 card)" in section
+    assert "expected to answer right in 3 days (1 learner)" in section
 
 
 def test_empty_cohort(instructor_client: Client, mast_course: Course) -> None:
@@ -208,9 +222,9 @@ def test_query_count_does_not_grow(
     cohort(mast_course, learners, attempts_each=40)
 
     # session, user, instructor group, course, course's assigned instructors (accounts/roles.py),
-    # learners, concepts, masteries, questions, first-attempt aggregate, cards, concept links,
-    # forgetting concepts
-    with django_assert_num_queries(13):
+    # learners, concepts, masteries, questions,
+    # first-attempt aggregate, forgetting (the masteries' traces with their concepts)
+    with django_assert_num_queries(11):
         response = instructor_client.get(url(mast_course))
 
     html = response.content.decode()

@@ -227,9 +227,32 @@ def test_query_count_does_not_grow(
     studied_course(extra, concepts=2, attempts=5, title="Someone else's")
 
     # session, user, profile, courses, modules, lessons, reads, concepts, masteries, cards,
-    # due count, attempt days, weakest: index entries, questions, section labels
-    with django_assert_num_queries(15):
+    # the courses' memory models, due count, attempt days, weakest: index entries, questions,
+    # section labels
+    with django_assert_num_queries(16):
         response = student_client.get(URL)
 
     assert response.status_code == 200
     assert response.content.decode().count('class="concept-cell') == concepts
+
+
+def test_forecast_reads_each_card_with_its_courses_memory_model() -> None:
+    from mastery import scheduling
+    from mastery.models import ReviewCard
+
+    now = timezone.now()
+    card = ReviewCard(
+        learner_id=1, question_id=1, state=2, stability=5.0, last_review=now - timedelta(days=2)
+    )
+    card.course_id = 7
+    slow = scheduling.memory_model([*scheduling.DEFAULT_PARAMETERS[:20], 0.1])
+    fast = scheduling.memory_model([*scheduling.DEFAULT_PARAMETERS[:20], 0.8])
+
+    read_slow = retention_forecast([card], now, days=10, models={7: slow})[-1].mean
+    read_fast = retention_forecast([card], now, days=10, models={7: fast})[-1].mean
+    read_default = retention_forecast([card], now, days=10)[-1].mean
+
+    assert (
+        read_slow != read_fast
+        and read_default == retention_forecast([card], now, days=10, models={8: slow})[-1].mean
+    )

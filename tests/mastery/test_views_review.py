@@ -125,7 +125,11 @@ def test_double_submit_records_once(student_client: Client, student: User, rev_c
 
 def test_choice_card_by_option_then_summary(student_client: Client, student: User, rev_cards) -> None:
     first = _token_in(student_client.get(REVIEW).content.decode())
-    html = student_client.post(ANSWER, {"token": first, "grade": "1"}, **HTMX).content.decode()
+    missed = student_client.post(ANSWER, {"token": first, "grade": "1"}, **HTMX).content.decode()
+    # A self-graded miss shows the model answer again before moving on.
+    assert "Marked: Again" in missed and "FREE-ANSWER" in missed and "Next card" in missed
+    assert "CHOICE-PROMPT" not in missed
+    html = student_client.get(REVIEW, **HTMX).content.decode()
     wrong = rev_cards[1].question.options.get(text="WRONG-OPTION")
 
     html = student_client.post(
@@ -134,7 +138,11 @@ def test_choice_card_by_option_then_summary(student_client: Client, student: Use
 
     attempt = Attempt.objects.get(learner=student, question=rev_cards[1].question)
     assert attempt.is_correct is False and attempt.mode == Mode.REVIEW
-    assert "Not quite — back in" in html
+    assert "Not quite." in html
+    assert 'The correct answer is <strong class="correct-answer">RIGHT-OPTION</strong>' in html
+    assert "verdict-wrong" in html and "verdict-right" not in html
+    assert "Saved — next review in" in html
+    html = student_client.get(REVIEW, **HTMX).content.decode()
     assert "Session done" in html
     assert '<th scope="row">Again</th><td>2</td>' in html  # a wrong choice counts as Again
     assert "Next card due in" in html
@@ -213,6 +221,12 @@ def test_daily_cap_ends_the_session(student_client: Client, student: User, rev_c
     html = student_client.post(ANSWER, {"token": token, "grade": "3"}, **HTMX).content.decode()
 
     assert "daily cap of 1" in html and "CHOICE-PROMPT" not in html
+    # Another session (a second device) has no tally: it says the cap, not "Nothing due".
+    other = Client()
+    other.force_login(student)
+    elsewhere = other.get(REVIEW).content.decode()
+    assert "Daily cap reached" in elsewhere and "Nothing due" not in elsewhere
+    assert "1 more wait for tomorrow" in elsewhere
 
 
 def test_review_js_has_the_shortcuts(client: Client) -> None:
@@ -265,8 +279,9 @@ def test_query_counts_do_not_grow(
     _bulk_history(student, cards, attempts)
     profile_for(student)
 
-    # session, user, profile, reviews done today, due count, the card, its options
-    with django_assert_num_queries(7):
+    # session, user, profile, reviews done today, due count, due ids, concept traces (the order),
+    # the card, its options
+    with django_assert_num_queries(9):
         html = student_client.get(REVIEW).content.decode()
     assert f"1 of {cards if cards < 20 else 20} due today" in html
     token = _token_in(html)
@@ -275,8 +290,9 @@ def test_query_counts_do_not_grow(
     with django_assert_num_queries(7):
         html = student_client.post(ANSWER, {"token": token, "action": "reveal"}, **HTMX).content.decode()
     # grade: session, user, card+options, profile; attempt_record (key lookup, two savepoints, insert,
-    # card lock, card save, concepts); the feedback card; the session's tally saved; then the next card
-    with django_assert_num_queries(22):
+    # card lock, the course's memory model, card save, concepts); the feedback card; the session's
+    # tally saved; then the next card (due ids, concept traces, the card, its options)
+    with django_assert_num_queries(25):
         student_client.post(ANSWER, {"token": _token_in(html), "grade": "3"}, **HTMX)
 
 
@@ -306,7 +322,7 @@ def test_student_journey_on_the_demo_course(student_client: Client, student: Use
             revealed = student_client.post(question.reveal_url(), {"token": token}, **HTMX).content.decode()
             response = student_client.post(
                 reverse("quizzes:grade", args=[course.slug, slug]),
-                {"grade": "good", "token": _token_in(revealed)},
+                {"grade": "3", "token": _token_in(revealed)},
                 **HTMX,
             )
         assert response.status_code == 200, slug
@@ -334,5 +350,95 @@ def test_student_journey_on_the_demo_course(student_client: Client, student: Use
         else:
             data = {"token": token, "grade": "3"}
         page = student_client.post(ANSWER, data, **HTMX).content.decode()
+        if "data-next" in page:  # the first option shown was wrong: its answer, then the next card
+            page = student_client.get(REVIEW, **HTMX).content.decode()
     assert "Session done" in page
     assert Attempt.objects.filter(learner=student, mode=Mode.REVIEW).count() == answered
+
+
+# --- A miss in Review shows its answer; the one check fragment -------------------------------
+
+
+def test_a_missed_choice_over_plain_forms_shows_its_answer_after_the_redirect(
+    student_client: Client, student: User, rev_cards, django_assert_num_queries
+) -> None:
+    choice = rev_cards[1].question
+    Question.objects.filter(pk=choice.pk).update(
+        section_ref="explainer §3.4", explanation_html="<p>CHOICE-WHY</p>"
+    )
+    ReviewCard.objects.filter(pk=rev_cards[0].pk).delete()
+    page = student_client.get(REVIEW).content.decode()
+    wrong = choice.options.get(text="WRONG-OPTION")
+
+    response = student_client.post(ANSWER, {"token": _token_in(page), "option": wrong.pk})
+    assert response.status_code == 302 and response["Location"] == REVIEW
+
+    # session, user, the missed attempt with its question, its options, profile, reviews done
+    # today, due count, the card's next due; the session saved (result popped: savepoint,
+    # update, release). An unlinked reference needs no section query.
+    with django_assert_num_queries(11):
+        html = student_client.get(REVIEW).content.decode()
+    assert 'The correct answer is <strong class="correct-answer">RIGHT-OPTION</strong>' in html
+    assert "CHOICE-WHY" in html and "See explainer §3.4" in html
+    assert '<form class="review-next" method="get" action="/review/"' in html
+    # Shown once: the next visit moves on.
+    assert "Session done" in student_client.get(REVIEW).content.decode()
+
+
+def test_review_uses_the_check_fragment_with_its_own_endpoint(student_client: Client, rev_cards) -> None:
+    html = student_client.get(REVIEW).content.decode()
+
+    assert 'class="check check-free" id="check-free-q"' in html and "data-check" in html
+    assert f'hx-post="{ANSWER}" hx-target="#review"' in html
+    assert 'name="onscreen" value="" data-onscreen' in html
+    assert "FREE-ANSWER" not in html
+
+
+def test_key_points_in_review_replace_the_grade_buttons(
+    student_client: Client, student: User, rev_cards
+) -> None:
+    Question.objects.filter(pk=rev_cards[0].question_id).update(key_points="KP-ONE\nKP-TWO")
+    page = student_client.get(REVIEW).content.decode()
+    assert "Grade without looking" not in page and "KP-ONE" not in page
+
+    revealed = student_client.post(ANSWER, {"token": _token_in(page), "action": "reveal"}, **HTMX)
+    html = revealed.content.decode()
+    assert "KP-ONE" in html and 'name="point" value="2" data-key="2"' in html
+
+    graded = student_client.post(
+        ANSWER, {"token": _token_in(html), "checklist": "1", "point": ["1", "2"]}, **HTMX
+    ).content.decode()
+    assert "✓ Good — back in" in graded and "CHOICE-PROMPT" in graded
+    attempt = Attempt.objects.get(learner=student)
+    assert (attempt.grade, attempt.key_points_recalled, attempt.key_points_total) == (Grade.GOOD, 2, 2)
+
+
+def test_review_options_follow_the_learners_order_with_digits(
+    student_client: Client, student: User, rev_cards
+) -> None:
+    ReviewCard.objects.filter(pk=rev_cards[0].pk).delete()
+    choice = rev_cards[1].question
+    for i in range(4):
+        OptionFactory(question=choice, text=f"EXTRA-{i}", order=10 + i)
+    shown = choice.options_for(student.pk)
+
+    html = student_client.get(REVIEW).content.decode()
+
+    for digit, option in enumerate(shown, start=1):
+        assert f'value="{option.pk}" data-key="{digit}" required> <kbd>{digit}</kbd>' in html
+
+
+def test_a_result_kept_in_the_session_shows_only_the_learners_own_attempt(
+    student_client: Client, student: User, outsider: User, rev_cards
+) -> None:
+    theirs = Attempt.objects.create(
+        learner=outsider, question=rev_cards[0].question, grade=Grade.AGAIN, key="theirs", is_correct=False
+    )
+    session = student_client.session
+    session["review_result"] = theirs.pk
+    session.save()
+
+    html = student_client.get(REVIEW).content.decode()
+
+    assert "FREE-ANSWER" not in html and "Marked: Again" not in html
+    assert "1 of 2 due today" in html  # the learner's own next card instead

@@ -262,3 +262,77 @@ def test_query_count_for_an_enrolled_learner_does_not_grow(
     assert 'class="recall-today"' in html
     assert html.count('class="recall-day') == size["modules"]
     assert 'class="check ' in html
+
+
+def test_a_reference_to_another_document_is_shown_as_text(
+    client: Client, student: User, student_client: Client, plan: RecallPlan
+) -> None:
+    """No lesson of this course holds "explainer §3.4": no link, but the learner still sees it."""
+    day = plan.days.get(name="Monday")
+    RecallPromptFactory(
+        day=day,
+        order=5,
+        question=QuestionFactory(
+            course=plan.course,
+            slug="p-elsewhere",
+            prompt_html="<p>Where do gradients vanish?</p>",
+            lesson=None,
+            section_ref="explainer §3.4",
+        ),
+    )
+    RecallPromptFactory(
+        day=day,
+        order=6,
+        question=QuestionFactory(
+            course=plan.course, slug="p-bare", prompt_html="<p>Bare prompt</p>", lesson=None, section_ref=""
+        ),
+    )
+
+    html = client.get(plan.get_absolute_url()).content.decode()
+    check = html[html.index('id="check-p-elsewhere"') :]
+    assert '<p class="check-jump check-reference">See explainer §3.4</p>' in check[: check.index("</form>")]
+    bare = html[html.index('id="check-p-bare"') :]
+    assert "check-reference" not in bare[: bare.index("</form>")]
+
+    # Once the week is started, the day's list shows it the same way.
+    student_client.post(reverse("mastery:recall_start", args=[plan.course.slug, plan.slug]))
+    started = student_client.get(plan.get_absolute_url()).content.decode()
+    assert '<span class="check-ref">(see explainer §3.4)</span>' in started
+
+
+def test_unlock_notes_name_lessons_by_title(client: Client, plan: RecallPlan) -> None:
+    lesson = Lesson.objects.get(slug="sft")
+    intro = LessonFactory(module=lesson.module, slug="intro", title="Where it starts")
+    longer = LessonFactory(module=lesson.module, slug="intro-to-pages", title="Pages, first look")
+    monday = plan.days.get(name="Monday")
+    monday.unlock_note = "after intro + intro-to-pages + sft + missing-slug"
+    monday.save()
+    monday.unlock_lessons.add(intro, longer)
+
+    html = client.get(plan.get_absolute_url()).content.decode()
+
+    # Titles, not slugs; a slug that names no lesson of the day stays as written.
+    assert "After Where it starts + Pages, first look + Supervised fine-tuning + missing-slug" in html
+    assert "After chapter 3" in html
+
+
+def test_unlock_note_chapters_link_into_the_lesson_the_prompts_point_to(
+    client: Client, plan: RecallPlan
+) -> None:
+    from lessons.services import lesson_render_sections
+
+    lesson = Lesson.objects.get(slug="sft")
+    lesson.body_md = "## Data\n\nText.\n\n## Recipes\n\nText.\n\n## Costs\n\nText.\n"
+    lesson.save()
+    lesson_render_sections(lesson=lesson)
+    plan.days.filter(name="Monday").update(unlock_note="after ELI5 + chapters 1-2")
+    plan.days.filter(name="Tuesday").update(unlock_note="after chapter 9")
+
+    html = client.get(plan.get_absolute_url()).content.decode()
+
+    assert (
+        'After ELI5 + <a href="/courses/llm/modules/m1/sft/#s1">chapters 1-2 of Supervised fine-tuning</a>'
+        in html
+    )
+    # The lesson has no ninth chapter: as written, no link.
+    assert '<span class="unlock-note">After chapter 9</span>' in html

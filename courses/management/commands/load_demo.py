@@ -7,12 +7,22 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from courses.bundles import BundleError, import_bundle
 from courses.demo import demo_accounts_ensure
+from courses.models import Course
 
 
 class Command(BaseCommand):
-    help = "Load the demo course bundle and the demo accounts. Safe to run again."
+    help = (
+        "Load the demo course bundle and the demo accounts when they are absent; "
+        "--reset reloads both (make demo-reset)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Re-import the demo course over edits made since (the bundle is the truth for its "
+            "course) and reset the demo accounts' passwords and roles.",
+        )
         parser.add_argument(
             "--allow-production",
             action="store_true",
@@ -20,13 +30,25 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            result = import_bundle(settings.DEMO_BUNDLE_DIR)
-        except BundleError as exc:
-            raise CommandError(str(exc)) from None
-        self.stdout.write(result.summary())
+        reset = options["reset"]
+        # `make run` calls this on every start: re-importing then would silently undo what an
+        # instructor changed in the admin since.
+        if not reset and Course.objects.filter(slug=settings.DEMO_COURSE_SLUG).exists():
+            self.stdout.write(
+                f"Demo course {settings.DEMO_COURSE_SLUG!r} is already loaded; left as it is "
+                "(make demo-reset reloads it)."
+            )
+        else:
+            try:
+                result = import_bundle(settings.DEMO_BUNDLE_DIR)
+            except BundleError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(result.summary())
         if not settings.DEBUG and not options["allow_production"]:
             self.stdout.write("DEBUG is off: demo accounts not created (use --allow-production).")
             return
-        for account in demo_accounts_ensure():
-            self.stdout.write(f"demo {account.role}: {account.username} / {account.password}")
+        for account, fresh in demo_accounts_ensure(reset=reset):
+            if fresh:
+                self.stdout.write(f"demo {account.role}: {account.username} / {account.password}")
+            else:
+                self.stdout.write(f"demo {account.role}: {account.username} exists, left as it is")
