@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve demo demo-reset test unit lint format screenshots stack stack-stop bench evaluate clean
+.PHONY: install run serve demo demo-reset test unit lint format screenshots stack stack-stop bench overload evaluate clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ stack-stop:
 ## make bench: seed a large dataset, load-test with wrk on loopback, print ratios to a bare Django view
 bench: install
 	bench/run.sh
+
+## make overload: 200 connections for 30 s against a running `make stack`: old config vs nginx in front (docs/deploy.md)
+overload: install
+	bench/overload.sh
 
 ## make evaluate: replay the real review log and the learner simulation through the learner model, print the tables
 evaluate: install

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Start the production topology of docker-compose.yml as plain processes on this machine:
-# PostgreSQL 15 (a throwaway data dir), Redis, migrate, gunicorn, Celery worker and beat.
-# Same commands and environment as the compose file; ports are loopback-only.
+# PostgreSQL 15 (a throwaway data dir), Redis, migrate, gunicorn, Celery worker and beat,
+# and nginx in front of gunicorn (Debian's nginx; skipped with a note when not installed)
+# with the limits production needs under overload (docs/deploy.md, "Overload").
+# Same commands and environment as the compose file; ports are loopback-only:
+# gunicorn on WEB_PORT, nginx on NGINX_PORT (default WEB_PORT + 10).
 #
 #   scripts/stack.sh start | stop | status | env
 set -euo pipefail
@@ -12,6 +15,7 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
 WEB_PORT=${WEB_PORT:-8100}
+NGINX_PORT=${NGINX_PORT:-$((WEB_PORT + 10))}
 PY=${PY:-.venv/bin}
 
 stack_env() {
@@ -26,6 +30,8 @@ export CSRF_COOKIE_SECURE=false
 export DATABASE_URL=postgres://studyhall:studyhall@127.0.0.1:${PG_PORT}/studyhall
 export REDIS_URL=redis://127.0.0.1:${REDIS_PORT}/0
 export EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend
+export CACHE_URL=redis://127.0.0.1:${REDIS_PORT}/1
+export CLIENT_IP_HEADER=HTTP_X_REAL_IP
 export STATIC_ROOT=${STACK_DIR}/static
 ENV
 }
@@ -68,7 +74,12 @@ start() {
   "$PY/python" manage.py migrate --noinput >"$STACK_DIR/log/migrate.log"
   "$PY/python" manage.py setup_roles >>"$STACK_DIR/log/migrate.log"
   "$PY/python" manage.py collectstatic --noinput >"$STACK_DIR/log/collectstatic.log"
+  # gthread: a slow request holds one thread, not a whole process; the backlog is bounded so
+  # a flood queues in nginx (which refuses fast) rather than in a kernel queue nobody drains
+  # in time; a request still running after --timeout has its worker restarted.
   "$PY/gunicorn" config.wsgi:application --bind "127.0.0.1:$WEB_PORT" --workers "${WEB_WORKERS:-3}" \
+    --worker-class gthread --threads "${WEB_THREADS:-4}" --backlog "${WEB_BACKLOG:-64}" \
+    --timeout 30 --graceful-timeout 20 --keep-alive 5 \
     --daemon --pid "$STACK_DIR/run/gunicorn.pid" --access-logfile "$STACK_DIR/log/access.log" \
     --error-logfile "$STACK_DIR/log/gunicorn.log"
   "$PY/celery" -A config worker --loglevel info --concurrency 2 --detach \
@@ -76,9 +87,102 @@ start() {
   "$PY/celery" -A config beat --loglevel info --detach --enable-remote-control --schedule "$STACK_DIR/celerybeat-schedule" \
     --pidfile "$STACK_DIR/run/beat.pid" --logfile "$STACK_DIR/log/beat.log"
   wait_for gunicorn curl -fsS "http://127.0.0.1:$WEB_PORT/healthz"
+  start_nginx
   # Beat answers pings too (remote control on): ask the worker by name.
   wait_for "celery worker" "$PY/celery" -A config inspect ping --timeout 1 --destination "celery@$(hostname)"
   echo "stack up: http://127.0.0.1:$WEB_PORT (logs in $STACK_DIR/log)"
+}
+
+# nginx in front of gunicorn. The numbers, and why, are in docs/deploy.md ("Overload").
+nginx_conf() {
+  cat <<NGINX
+worker_processes 1;
+pid $STACK_DIR/run/nginx.pid;
+error_log $STACK_DIR/log/nginx-error.log warn;
+events { worker_connections 2048; }
+http {
+  access_log $STACK_DIR/log/nginx-access.log;
+  client_body_temp_path $STACK_DIR/nginx/body;
+  proxy_temp_path $STACK_DIR/nginx/proxy;
+  fastcgi_temp_path $STACK_DIR/nginx/fastcgi;
+  uwsgi_temp_path $STACK_DIR/nginx/uwsgi;
+  scgi_temp_path $STACK_DIR/nginx/scgi;
+  include /etc/nginx/mime.types;
+  server_tokens off;
+
+  # A slow client cannot hold a connection open for ever.
+  client_header_timeout 10s;
+  client_body_timeout 10s;
+  send_timeout 10s;
+  keepalive_timeout 15s;
+  # Django refuses bodies over 2.5 MB itself; nginx stops larger ones before they reach it.
+  client_max_body_size 3m;
+
+  # In-flight requests to Django, all clients together: about what gunicorn's threads
+  # finish within the deadline. Past it nginx answers 503 at once instead of queueing.
+  limit_conn_zone \$server_port zone=app_total:1m;
+  # Per client: a generous request rate with a burst, so one client cannot take it all.
+  limit_req_zone \$binary_remote_addr zone=per_client:10m rate=${NGINX_RATE:-300r/s};
+  limit_conn_status 503;
+  limit_req_status 429;
+
+  upstream studyhall { server 127.0.0.1:$WEB_PORT; keepalive 16; }
+
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+
+    location /static/ {
+      alias $STACK_DIR/static/;
+      expires 1y;
+      add_header Cache-Control "public, immutable";
+    }
+
+    location / {
+      limit_conn app_total ${NGINX_MAX_INFLIGHT:-24};
+      limit_req zone=per_client burst=${NGINX_BURST:-600} nodelay;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Real-IP \$remote_addr;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      # The deadline: an answer within 10 s or a 504 at 9 s; never retried elsewhere (POSTs).
+      proxy_connect_timeout 2s;
+      proxy_send_timeout 5s;
+      proxy_read_timeout 9s;
+      proxy_next_upstream off;
+      proxy_pass http://studyhall;
+    }
+
+    error_page 503 @busy;
+    error_page 429 @slow_down;
+    location @busy {
+      default_type text/plain;
+      add_header Retry-After 5 always;
+      return 503 "Studyhall is busy right now. Please try again in a few seconds.";
+    }
+    location @slow_down {
+      default_type text/plain;
+      add_header Retry-After 2 always;
+      return 429 "Too many requests from your address. Please slow down and try again.";
+    }
+  }
+}
+NGINX
+}
+
+start_nginx() {
+  local nginx; nginx=$(command -v nginx || echo /usr/sbin/nginx)
+  if [ ! -x "$nginx" ]; then
+    echo "nginx is not installed (apt-get install nginx): gunicorn only, on :$WEB_PORT" >&2
+    return 0
+  fi
+  mkdir -p "$STACK_DIR/nginx"
+  nginx_conf >"$STACK_DIR/nginx.conf"
+  "$nginx" -t -q -c "$STACK_DIR/nginx.conf" -e "$STACK_DIR/log/nginx-error.log"
+  "$nginx" -c "$STACK_DIR/nginx.conf" -e "$STACK_DIR/log/nginx-error.log"
+  wait_for nginx curl -fsS "http://127.0.0.1:$NGINX_PORT/healthz"
+  echo "nginx in front: http://127.0.0.1:$NGINX_PORT"
 }
 
 stop_pid() {
@@ -95,6 +199,7 @@ stop_pid() {
 stop() {
   stop_pid "$STACK_DIR/run/beat.pid"
   stop_pid "$STACK_DIR/run/worker.pid"
+  stop_pid "$STACK_DIR/run/nginx.pid"
   stop_pid "$STACK_DIR/run/gunicorn.pid"
   if [ -f "$STACK_DIR/run/redis.pid" ]; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; rm -f "$STACK_DIR/run/redis.pid"; fi
   if [ -f "$STACK_DIR/pg/postmaster.pid" ]; then
@@ -104,7 +209,7 @@ stop() {
 }
 
 status() {
-  for name in gunicorn worker beat redis; do
+  for name in nginx gunicorn worker beat redis; do
     if [ -f "$STACK_DIR/run/$name.pid" ] && kill -0 "$(cat "$STACK_DIR/run/$name.pid")" 2>/dev/null; then
       echo "$name: running"; else echo "$name: stopped"; fi
   done

@@ -84,7 +84,7 @@ def test_no_page_type_violates_the_policy(
 
     # Anonymous: the public pages and the account doors.
     context = new_context()
-    context.add_init_script(COLLECT)
+    context.add_init_script(script=COLLECT)
     anonymous = Watch(context.new_page())
     for path in [
         "/",
@@ -105,7 +105,7 @@ def test_no_page_type_violates_the_policy(
 
     # A learner: their pages, and a check revealed and graded through htmx.
     context = new_context()
-    context.add_init_script(COLLECT)
+    context.add_init_script(script=COLLECT)
     page = context.new_page()
     learner = Watch(page)
     sign_in(page, "learner")
@@ -124,7 +124,7 @@ def test_no_page_type_violates_the_policy(
 
     # An instructor: the cohort, the cheat sheet and the admin's pages.
     context = new_context()
-    context.add_init_script(COLLECT)
+    context.add_init_script(script=COLLECT)
     page = context.new_page()
     instructor = Watch(page)
     sign_in(page, "teacher")
