@@ -150,6 +150,7 @@ class CourseData:
     description_md: str = ""
     order: int = 0
     published: bool = True
+    cheat_sheet_access: str = "after_checks"
     concepts: list[ConceptData] = field(default_factory=list)
     modules: list[ModuleData] = field(default_factory=list)
     questions: list[QuestionData] = field(default_factory=list)  # course-level, outside any module

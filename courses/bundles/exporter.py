@@ -18,7 +18,7 @@ from courses.bundles.frontmatter import split_front_matter
 from courses.bundles.naming import recall_question_slug
 from courses.bundles.parsers.common import escape_cell
 from courses.bundles.references import unlocked_by
-from courses.bundles.schema import DEFAULT_DEPTH, DEPTH_NAMES
+from courses.bundles.schema import DEFAULT_CHEAT_SHEET_ACCESS, DEFAULT_DEPTH, DEPTH_NAMES
 from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Lesson, Section
 from quizzes.models import Question, Quiz, RecallDay, RecallPlan
@@ -102,6 +102,10 @@ def export_course(course: Course, dest: Path) -> None:
             "summary": course.summary,
             "order": course.order,
             "published": course.is_published,
+            # The default is left out so bundles written before the setting export unchanged.
+            "cheat_sheets": ""
+            if course.cheat_sheet_access == DEFAULT_CHEAT_SHEET_ACCESS
+            else course.cheat_sheet_access,
         },
         keep=("order", "published"),
     )

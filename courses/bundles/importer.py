@@ -163,6 +163,7 @@ def _import_course(data: CourseData, report: ImportReport) -> ImportResult:
     course.description_md = data.description_md
     course.order = data.order
     course.is_published = data.published
+    course.cheat_sheet_access = data.cheat_sheet_access
     _save(course, data.source)
     writer = _Writer(course, full=True, report=report)
     writer.result.created = created

@@ -37,9 +37,11 @@ from courses.bundles.parsers.record import notebook_parts, parse_record
 from courses.bundles.report import ImportReport, Ledger
 from courses.bundles.safety import check_tree, compose_yaml, load_yaml, read_text
 from courses.bundles.schema import (
+    CHEAT_SHEET_ACCESS,
     CHOICE,
     CONCEPT_KEYS,
     COURSE_KEYS,
+    DEFAULT_CHEAT_SHEET_ACCESS,
     DEPTHS,
     FREE,
     LESSON_KEYS,
@@ -443,6 +445,13 @@ def _read_course_file(root: Path, report: ImportReport) -> CourseData:
     published = doc.meta.get("published", True)
     if not isinstance(published, bool):
         raise BundleError(doc.path, doc.key_line("published"), "'published' must be true or false")
+    cheat_sheets = _str(doc, "cheat_sheets") or DEFAULT_CHEAT_SHEET_ACCESS
+    if cheat_sheets not in CHEAT_SHEET_ACCESS:
+        raise BundleError(
+            doc.path,
+            doc.key_line("cheat_sheets"),
+            f"'cheat_sheets' must be one of {', '.join(CHEAT_SHEET_ACCESS)}, not {cheat_sheets!r}",
+        )
     return CourseData(
         slug=slug,
         title=_str(doc, "title") or slug,
@@ -450,6 +459,7 @@ def _read_course_file(root: Path, report: ImportReport) -> CourseData:
         description_md=doc.body.strip(),
         order=_int(doc, "order"),
         published=published,
+        cheat_sheet_access=cheat_sheets,
         source=Source(doc.path, 1),
     )
 

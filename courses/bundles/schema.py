@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from courses.models import Module
+from courses.models import Course, Module
 from lessons.models import Depth, Lesson
 from quizzes.models import Question, Quiz
 
@@ -21,10 +21,12 @@ QUIZ_KINDS: tuple[str, ...] = tuple(str(value) for value in Quiz.Kind.values)
 QUESTION_KINDS: tuple[str, ...] = tuple(str(value) for value in Question.Kind.values)
 FREE = str(Question.Kind.FREE)
 CHOICE = str(Question.Kind.CHOICE)
+CHEAT_SHEET_ACCESS: tuple[str, ...] = tuple(str(value) for value in Course.CheatSheetAccess.values)
+DEFAULT_CHEAT_SHEET_ACCESS = str(Course.CheatSheetAccess.AFTER_CHECKS)
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-COURSE_KEYS = ("slug", "title", "summary", "order", "published")
+COURSE_KEYS = ("slug", "title", "summary", "order", "published", "cheat_sheets")
 MODULE_KEYS = ("slug", "title", "kind", "order", "status", "planned_lessons", "goal")
 LESSON_KEYS = (
     "slug", "title", "kind", "order", "kicker", "summary", "read_minutes", "difficulty", "notebook",

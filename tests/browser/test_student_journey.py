@@ -39,7 +39,8 @@ def test_sign_up_answer_review_and_see_mastery(
     _sign_up(page, live_server.url, "newbie")
     learner = User.objects.get(username="newbie")
 
-    # Answer every check of the first lesson: free recall with Good, multiple choice with the first option.
+    # Answer every check of the first lesson: free recall with Good (or every key point ticked,
+    # where the question lists them), multiple choice with the first option.
     page.goto(live_server.url + lesson.get_absolute_url())
     checks = page.locator("section.check")
     for index in range(checks.count()):
@@ -47,7 +48,14 @@ def test_sign_up_answer_review_and_see_mastery(
         check.scroll_into_view_if_needed()
         if check.get_by_role("button", name="Show answer").count():
             check.get_by_role("button", name="Show answer").click()
-            page.locator("section.check").nth(index).get_by_role("button", name="Good").click()
+            revealed = page.locator("section.check").nth(index)
+            revealed.locator(".grade-form").wait_for()
+            if revealed.locator(".checklist-form").count():
+                for box in revealed.locator("input[name=point]").all():
+                    box.check()
+                revealed.get_by_role("button", name="Grade from my ticks").click()
+            else:
+                revealed.get_by_role("button", name="Good").click()
         else:
             check.locator("input[type=radio]").first.check()
             check.get_by_role("button", name="Submit").click()
@@ -73,7 +81,12 @@ def test_sign_up_answer_review_and_see_mastery(
         page.locator("[data-review] .check-answer").wait_for()
         page.screenshot(path=str(screenshot_dir / "review-revealed.png"))
         card_text = region.inner_text()
-        page.keyboard.press("3")
+        if region.locator(".checklist-form").count():
+            for digit in range(1, region.locator("input[name=point]").count() + 1):
+                page.keyboard.press(str(digit))
+            page.keyboard.press("Enter")
+        else:
+            page.keyboard.press("3")
     else:
         page.keyboard.press("1")
         page.keyboard.press("Enter")

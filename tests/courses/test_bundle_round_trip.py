@@ -116,3 +116,27 @@ def test_key_points_and_pinned_option_order_round_trip(tmp_path: Path) -> None:
     assert first == second and canonical_dump() == before
     assert b"shuffle_options: false" in first["questions.yaml"]
     assert b"key_points:\n  - the near side" in first["questions.yaml"]
+
+
+def test_cheat_sheet_access_round_trips_and_a_bad_value_names_its_line(tmp_path: Path) -> None:
+    from courses.bundles import BundleError
+
+    bundle = tmp_path / "tides"
+    shutil.copytree(RICH, bundle)
+    course_md = bundle / "course.md"
+    course_md.write_text(course_md.read_text().replace("---\n", "---\ncheat_sheets: open\n", 1))
+    course = import_bundle(bundle).course
+    assert course.cheat_sheet_access == Course.CheatSheetAccess.OPEN
+    first, second = _export_import_export(course, tmp_path)
+    assert first == second and b"cheat_sheets: open\n" in first["course.md"]
+
+    course_md.write_text(course_md.read_text().replace("cheat_sheets: open", "cheat_sheets: sometimes"))
+    with pytest.raises(BundleError, match=r"course\.md:2: 'cheat_sheets' must be one of after_checks, open"):
+        import_bundle(bundle)
+
+
+def test_the_default_cheat_sheet_access_is_not_written(tmp_path: Path) -> None:
+    course = import_bundle(RICH).course
+    assert course.cheat_sheet_access == Course.CheatSheetAccess.AFTER_CHECKS
+    export_course(course, tmp_path / "out")
+    assert b"cheat_sheets" not in (tmp_path / "out" / "course.md").read_bytes()
