@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from courses.bundles import BundleError, export_course, import_bundle
+from courses.bundles import KINDS, BundleError, export_course, import_bundle, safety
 from courses.models import Course
 
 if TYPE_CHECKING:
@@ -32,8 +32,15 @@ PENDING_ROOT = Path(tempfile.gettempdir()) / "studyhall-pending-imports"
 PENDING_MAX_AGE = 60 * 60
 SESSION_KEY = "bundle_import_previews"
 
-MAX_BUNDLE_MB = 20
-MAX_BUNDLE_BYTES = MAX_BUNDLE_MB * 1024 * 1024
+KIND_LABELS = {
+    "record": "Module record",
+    "recall": "Recall week",
+    "explainer": "Explainer page",
+    "cheatsheet": "Cheat sheet (a question bank)",
+}
+# The upload may be as large as the unpacked bundle the importer accepts (one limit, in safety.py).
+MAX_BUNDLE_BYTES = safety.MAX_BUNDLE_BYTES
+MAX_BUNDLE_MB = MAX_BUNDLE_BYTES // (1024 * 1024)
 TOO_LARGE = f"The unpacked bundle would be larger than {MAX_BUNDLE_MB} MB."
 MAX_BUNDLE_MEMBERS = 5000
 DOCUMENT_SUFFIXES = {".md", ".txt"}
@@ -57,13 +64,8 @@ class BundleImportForm(forms.Form):
     )
     kind = forms.ChoiceField(
         required=False,
-        choices=[
-            ("", "Detect from the content"),
-            ("record", "Module record"),
-            ("recall", "Recall week"),
-            ("explainer", "Explainer page"),
-            ("cheatsheet", "Cheat sheet (a question bank)"),
-        ],
+        # Every kind the importer knows (a new kind without a label fails loudly at start-up).
+        choices=[("", "Detect from the content"), *((kind, KIND_LABELS[kind]) for kind in KINDS)],
         help_text="Only for a single document.",
     )
 

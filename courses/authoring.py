@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import F
 from django.http import HttpRequest
 
+from courses.bundles.importer import ORDER_PARKING_OFFSET
 from lessons.rendering import render_lesson
 from quizzes.models import Question
 
@@ -48,7 +49,7 @@ class LfTextFieldsMixin:
 
 # Rows being saved are first moved out of the way by this much, so that swapping two
 # rows' order or moving the correct mark never trips a unique constraint mid-save.
-PARKING_OFFSET = 1_000_000
+PARKING_OFFSET = ORDER_PARKING_OFFSET  # the importer parks orders the same way
 
 
 class OrderedForm(forms.ModelForm):

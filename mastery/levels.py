@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from lessons.models import Depth
@@ -142,10 +142,6 @@ class CountedItem:
     def miss(self) -> bool:
         return self.counts and self.score < SUCCESS
 
-    @property
-    def day(self) -> date:
-        return self.item.created_at.date()
-
     def as_json(self) -> dict[str, Any]:
         item = self.item
         if item.coverage is not None:
@@ -195,7 +191,7 @@ def count_item(item: EvidenceItem, trust: float = 1.0) -> CountedItem:
         raw = 1.0 if item.is_correct else 0.0
         what = "right answer" if item.is_correct else "wrong answer"
         # A right pick could be a guess: with n options it says (1 - 1/n) of a recall.
-        guess = 1 / item.options if item.options > 1 else 0.0
+        guess = guess_chance(item.options)
         trusted = 1.0 - guess if item.is_correct else 1.0
         objective = True
     else:
@@ -251,7 +247,7 @@ def self_grade_trust(records: Iterable[GradeRecord]) -> float:
         if r.mode == Mode.CRAM:
             continue
         if r.kind == "choice" and r.is_correct is not None and not r.revealed:
-            guess = 1 / r.options if r.options > 1 else 0.0
+            guess = guess_chance(r.options)
             known = 1.0 if r.is_correct else 0.0
             choice.setdefault(r.concept_id, []).append((known - guess) / (1 - guess) if r.is_correct else 0.0)
         elif r.grade is not None:
@@ -344,20 +340,15 @@ def trace(
     return Trace(knowledge=knowledge, stability=stability, last=last)
 
 
+def guess_chance(options: int) -> float:
+    """The chance of picking the right option blindly: 1/n for n options, 0 for free recall."""
+    return 1 / options if options > 1 else 0.0
+
+
 def answer_probability(p: float, options: int = 0) -> float:
     """The chance of a right answer to a given question: multiple choice adds the guess (1/options)."""
-    guess = 1 / options if options > 1 else 0.0
+    guess = guess_chance(options)
     return p + (1 - p) * guess
-
-
-def predict_next(
-    counted_before: Sequence[CountedItem],
-    at: datetime,
-    prior: float = DEFAULT_PRIOR,
-    model: MemoryModel = DEFAULT_MODEL,
-) -> float:
-    """The chance of a right answer at `at` from the attempts before it (what the benchmark scores)."""
-    return trace(counted_before, prior, model).probability(at, model)
 
 
 # --- Levels ----------------------------------------------------------------------------

@@ -171,6 +171,16 @@ def grade_for_choice(is_correct: bool, think_ms: int | None) -> Grade:
     return Grade.GOOD
 
 
+def grade_seen(
+    *, is_choice: bool, grade: int | None, is_correct: bool | None, think_ms: int | None
+) -> int | None:
+    """The grade a stored attempt gave the schedule: a choice by its result, a recall by its
+    self-grade; None for an attempt that carries neither (it never moved a card)."""
+    if is_choice and is_correct is not None:
+        return int(grade_for_choice(is_correct, think_ms))
+    return int(grade) if grade is not None else None
+
+
 def grade_for_key_points(recalled: int, total: int) -> Grade:
     """The grade a key-point checklist stands for: the share of points the learner ticked.
 

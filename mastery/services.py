@@ -276,11 +276,10 @@ def course_memory_fit(*, course_id: int, now: datetime | None = None) -> CourseM
         )
     )
     for learner_id, question_id, kind, grade, is_correct, think_ms, created_at in rows:
-        if kind == Question.Kind.CHOICE and is_correct is not None:
-            seen = int(scheduling.grade_for_choice(is_correct, think_ms))
-        elif grade is not None:
-            seen = int(grade)
-        else:
+        seen = scheduling.grade_seen(
+            is_choice=kind == Question.Kind.CHOICE, grade=grade, is_correct=is_correct, think_ms=think_ms
+        )
+        if seen is None:
             continue
         histories[(learner_id, question_id)].append((created_at, seen))
     with transaction.atomic():

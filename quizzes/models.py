@@ -106,11 +106,6 @@ class Question(models.Model):
         url = self.lesson.get_absolute_url()
         return f"{url}#{self.anchor}" if self.anchor else url
 
-    def reference_text(self) -> str:
-        """The reference as written when it links nowhere ("explainer §3.4" with no lesson in
-        this course to point into), so the learner still sees where the answer is taught."""
-        return "" if self.section_url() else self.section_ref.strip()
-
     def reveal_url(self) -> str:
         return reverse("quizzes:reveal", args=[self.course.slug, self.slug])
 

@@ -18,6 +18,7 @@ from courses.bundles.frontmatter import split_front_matter
 from courses.bundles.naming import recall_question_slug
 from courses.bundles.parsers.common import escape_cell
 from courses.bundles.references import unlocked_by
+from courses.bundles.safety import read_text
 from courses.bundles.schema import DEFAULT_CHEAT_SHEET_ACCESS, DEFAULT_DEPTH, DEPTH_NAMES
 from courses.models import Concept, Course, Module
 from lessons.models import ConceptIndexEntry, Lesson, Section
@@ -74,8 +75,8 @@ def _existing_names(dest: Path) -> dict[tuple[str, ...], str]:
         if path.is_symlink() or not path.is_file():
             continue
         try:
-            meta = split_front_matter(path.read_text(encoding="utf-8"), path=str(path)).meta
-        except (OSError, UnicodeDecodeError, BundleError):
+            meta = split_front_matter(read_text(path, str(path)), path=str(path)).meta
+        except (OSError, BundleError):
             continue
         slug = str(meta.get("slug") or "")
         if not slug:

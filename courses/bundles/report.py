@@ -82,10 +82,10 @@ class ImportReport:
     def left_out(self) -> list[LeftOut]:
         return [item for ledger in self.ledgers for item in ledger.left_out()]
 
-    def line_totals(self) -> tuple[int, int]:
+    def line_totals(self, left_out: list[LeftOut] | None = None) -> tuple[int, int]:
         """(non-blank lines read, non-blank lines left out) over every file."""
         total = sum(1 for ledger in self.ledgers for text in ledger.lines if text.strip())
-        left = len(self.left_out())
+        left = len(self.left_out() if left_out is None else left_out)
         return total - left, left
 
     def summary(self) -> str:
@@ -105,9 +105,9 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """The whole report as text lines, as import_course --dry-run prints it."""
-        read, left = self.line_totals()
-        out = [self.summary(), f"Lines: {read} read, {left} left out."]
         left_out = self.left_out()
+        read, left = self.line_totals(left_out)
+        out = [self.summary(), f"Lines: {read} read, {left} left out."]
         if left_out:
             out.append("Left out:")
             out += [f"  {item}" for item in left_out]

@@ -5,10 +5,9 @@ manage.py evaluate_learner_model [--log PATH | --no-log] [--seed N --learners N 
 
 from __future__ import annotations
 
-import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import tzinfo
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from django.conf import settings
@@ -93,7 +92,7 @@ class Command(BaseCommand):
         )
 
     def _concepts(self, title: str, events: list[ConceptEvent], zones: Mapping[str, tzinfo]) -> None:
-        run = evaluation.replay_concepts(events, lambda key: zones.get(key, zoneinfo.ZoneInfo("UTC")))
+        run = evaluation.replay_concepts(events, lambda key: zones.get(key, UTC))
         if not run.outcomes:
             self.stdout.write(f"{title}: no answer follows an earlier one yet.\n\n")
             return
@@ -126,17 +125,12 @@ class Command(BaseCommand):
         for a in attempts:
             learner = str(a.learner_id)
             profile = getattr(a.learner, "profile", None)
-            zones[learner] = (
-                zoneinfo.ZoneInfo(profile.time_zone)
-                if profile and profile.time_zone
-                else zoneinfo.ZoneInfo("UTC")
-            )
+            zones[learner] = profile.tz if profile else UTC
             q: Question = a.question
-            if q.is_choice and a.is_correct is not None:
-                grade = int(scheduling.grade_for_choice(a.is_correct, a.think_ms))
-            elif a.grade is not None:
-                grade = int(a.grade)
-            else:
+            grade = scheduling.grade_seen(
+                is_choice=q.is_choice, grade=a.grade, is_correct=a.is_correct, think_ms=a.think_ms
+            )
+            if grade is None:
                 continue
             reviews.append(LogReview(learner, str(q.pk), a.created_at, grade, course=slug))
             item = EvidenceItem(
