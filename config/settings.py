@@ -124,6 +124,11 @@ if DATABASE_URL:
         DATABASES = {
             "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
         }
+        # Behind PgBouncer in transaction mode (docs/deploy.md, "Many web nodes") a named
+        # cursor cannot outlive its transaction's server connection: turn them off there.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+            "DB_DISABLE_SERVER_SIDE_CURSORS", False
+        )
     except ValueError as exc:
         raise ImproperlyConfigured(f"DATABASE_URL is not a valid database URL: {exc}") from None
 else:
@@ -209,6 +214,9 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "studyhall"}
     )
 }
+# Sessions in the database, so a learner signed in on one web node is signed in on all of
+# them (never the file or local-memory backends); messages ride in the session or a cookie.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 # Behind a proxy every request comes from the proxy: the throttles read the client's address
 # from this header instead (nginx in scripts/stack.sh sets X-Real-IP). Empty: the peer address.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import io
 import secrets
-import shutil
 import stat
 import tempfile
-import time
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -26,9 +25,12 @@ from courses.models import Course
 if TYPE_CHECKING:
     from courses.admin import CourseAdmin
 
-# An upload waits here between its preview and the instructor's confirmation. One folder
-# per preview, named by an unguessable token that only the uploader's session holds.
-PENDING_ROOT = Path(tempfile.gettempdir()) / "studyhall-pending-imports"
+# An upload waits in the shared cache (Redis in production, so any web node can confirm
+# what another previewed) between its preview and the instructor's confirmation, under an
+# unguessable token that only the uploader's session holds. The upload itself is kept
+# (at most MAX_BUNDLE_BYTES), never the unpacked folder: each step unpacks into a
+# temporary directory of its own and removes it before answering.
+PENDING_KEY_PREFIX = "bundle-import-preview:"
 PENDING_MAX_AGE = 60 * 60
 SESSION_KEY = "bundle_import_previews"
 
@@ -149,27 +151,19 @@ def _error_text(err: BundleError, root: Path) -> str:
     return _strip_root(str(err), root)
 
 
-def _store_upload(form: BundleImportForm, root: Path) -> Path:
-    """Unpack or save the upload under root; the path to import (a bundle folder or a document)."""
-    upload = form.cleaned_data["upload"]
-    if form.is_document():
+def _unpack(name: str, data: bytes, root: Path) -> Path:
+    """Write an upload (file name, bytes) under root; the path to import (a bundle folder or a document)."""
+    if PurePosixPath(name).suffix.lower() in DOCUMENT_SUFFIXES:
         # Only the base name is kept, so the file lands inside root whatever the browser sent.
-        target = root / (PurePosixPath(upload.name.replace("\\", "/")).name or "document.md")
-        with target.open("wb") as dest:
-            for chunk in upload.chunks():
-                dest.write(chunk)
+        target = root / (PurePosixPath(name.replace("\\", "/")).name or "document.md")
+        target.write_bytes(data)
         return target
-    extract_zip(upload, root)
+    extract_zip(io.BytesIO(data), root)
     return find_bundle_root(root)
 
 
-def _sweep_pending() -> None:
-    if not PENDING_ROOT.is_dir():
-        return
-    cutoff = time.time() - PENDING_MAX_AGE
-    for folder in PENDING_ROOT.iterdir():
-        if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
-            shutil.rmtree(folder, ignore_errors=True)
+def _pending_key(token: str) -> str:
+    return PENDING_KEY_PREFIX + token
 
 
 def _context(request: HttpRequest, model_admin: CourseAdmin, **extra: Any) -> dict[str, Any]:
@@ -184,51 +178,65 @@ def _context(request: HttpRequest, model_admin: CourseAdmin, **extra: Any) -> di
 
 def _preview(request: HttpRequest, form: BundleImportForm, model_admin: CourseAdmin) -> HttpResponse:
     """Step one: unpack, run the whole import as a dry run, show its report and keep the upload."""
-    _sweep_pending()
-    token = secrets.token_urlsafe(24)
-    root = PENDING_ROOT / token
-    root.mkdir(parents=True, mode=0o700)
+    upload = form.cleaned_data["upload"]
+    upload.seek(0)
+    name, data = str(upload.name), upload.read()  # the form refused anything over MAX_BUNDLE_BYTES
     course_slug, kind = form.cleaned_data["course_slug"] or None, form.cleaned_data["kind"] or None
-    try:
-        target = _store_upload(form, root)
-        result = import_bundle(target, course_slug=course_slug, kind=kind, dry_run=True)
-    except (UploadRejected, BundleError) as err:
-        shutil.rmtree(root, ignore_errors=True)
-        if isinstance(err, UploadRejected):
-            form.add_error("upload", str(err))
-        else:
-            form.add_error(None, _error_text(err, root))
-        context = _context(request, model_admin, form=form)
-        return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
-    previews = request.session.get(SESSION_KEY, {})
-    previews[token] = {"path": str(target), "course_slug": course_slug, "kind": kind}
-    request.session[SESSION_KEY] = previews
-    lines = [_strip_root(line, root) for line in result.lines()]
+    with tempfile.TemporaryDirectory(prefix="studyhall-import-") as tmp:
+        root = Path(tmp)
+        try:
+            result = import_bundle(
+                _unpack(name, data, root), course_slug=course_slug, kind=kind, dry_run=True
+            )
+        except (UploadRejected, BundleError) as err:
+            if isinstance(err, UploadRejected):
+                form.add_error("upload", str(err))
+            else:
+                form.add_error(None, _error_text(err, root))
+            context = _context(request, model_admin, form=form)
+            return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
+        lines = [_strip_root(line, root) for line in result.lines()]
+    token = secrets.token_urlsafe(24)
+    pending = {"name": name, "data": data, "course_slug": course_slug, "kind": kind}
+    cache.set(_pending_key(token), pending, timeout=PENDING_MAX_AGE)
+    previews = request.session.get(SESSION_KEY, [])
+    request.session[SESSION_KEY] = [*(previews if isinstance(previews, list) else []), token][-20:]
     context = _context(request, model_admin, report=lines, token=token, title="Check the import")
     return TemplateResponse(request, "admin/courses/course/import_preview.html", context)
 
 
+def _claim(request: HttpRequest, token: str) -> dict[str, Any] | None:
+    """This session's kept upload, taken out of the cache (so only one confirmation imports it)."""
+    previews = request.session.get(SESSION_KEY, [])
+    previews = previews if isinstance(previews, list) else []
+    if token not in previews:
+        return None
+    request.session[SESSION_KEY] = [t for t in previews if t != token]
+    pending = cache.get(_pending_key(token))
+    # delete() is True only for the caller that removed the key: two confirmations at once
+    # (a double click answered by two nodes) import once.
+    if not isinstance(pending, dict) or not cache.delete(_pending_key(token)):
+        return None
+    return pending
+
+
 def _confirm(request: HttpRequest, token: str, model_admin: CourseAdmin) -> HttpResponse:
     """Step two: the instructor read the report; import the kept upload for real."""
-    previews = request.session.get(SESSION_KEY, {})
-    pending = previews.pop(token, None) if isinstance(previews, dict) else None
-    request.session[SESSION_KEY] = previews if isinstance(previews, dict) else {}
-    root = PENDING_ROOT / token
-    if pending is None or not root.is_dir() or not Path(pending["path"]).is_relative_to(root):
+    pending = _claim(request, token)
+    if pending is None:
         error = "This preview has expired or was already imported; upload the file again."
         context = _context(request, model_admin, form=BundleImportForm(), import_error=error)
         return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
-    try:
-        result = import_bundle(
-            Path(pending["path"]), course_slug=pending["course_slug"], kind=pending["kind"]
-        )
-    except BundleError as err:
-        # The course changed between preview and confirmation in a way the bundle no longer fits.
-        error = _error_text(err, root)
-        context = _context(request, model_admin, form=BundleImportForm(), import_error=error)
-        return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix="studyhall-import-") as tmp:
+        root = Path(tmp)
+        try:
+            target = _unpack(pending["name"], pending["data"], root)
+            result = import_bundle(target, course_slug=pending["course_slug"], kind=pending["kind"])
+        except (UploadRejected, BundleError) as err:
+            # The course changed between preview and confirmation in a way the bundle no longer fits.
+            error = _error_text(err, root) if isinstance(err, BundleError) else str(err)
+            context = _context(request, model_admin, form=BundleImportForm(), import_error=error)
+            return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
     model_admin.message_user(request, result.summary(), messages.SUCCESS)
     info = (model_admin.opts.app_label, model_admin.opts.model_name)
     return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))

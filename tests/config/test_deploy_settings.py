@@ -26,6 +26,7 @@ SETTINGS_VARIABLES = [
     "SITE_URL",
     "DATABASE_URL",
     "DB_CONN_MAX_AGE",
+    "DB_DISABLE_SERVER_SIDE_CURSORS",
     "SQLITE_PATH",
     "DEFAULT_FROM_EMAIL",
     "TIME_ZONE",
@@ -157,3 +158,36 @@ def test_env_example_placeholder_secret_is_refused() -> None:
     result = check_deploy(**values)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr or "security.W009" in result.stderr
+
+
+def shell(code: str, **env: str) -> str:
+    result = manage("shell", "-c", code, **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()  # the last lines are the code's (settings may log before)
+
+
+def test_production_keeps_no_state_a_second_web_node_would_miss() -> None:
+    # Sessions in the database and every cache in Redis: two nodes with these settings share both.
+    production = {
+        **PRODUCTION,
+        "DATABASE_URL": "postgres://u:p@db:5432/studyhall",
+        "REDIS_URL": "redis://r:6379/0",
+    }
+    code = (
+        "from django.conf import settings as s; print(s.SESSION_ENGINE); "
+        "print(sorted({c['BACKEND'] for c in s.CACHES.values()}))"
+    )
+    engine, backends = shell(code, **production).splitlines()[-2:]
+    assert engine in {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
+    assert backends == "['django.core.cache.backends.redis.RedisCache']"
+
+
+def test_a_transaction_pooler_turns_server_side_cursors_off() -> None:
+    production = {**PRODUCTION, "DATABASE_URL": "postgres://u:p@pgbouncer:6432/studyhall"}
+    code = (
+        "from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['DISABLE_SERVER_SIDE_CURSORS'], d['CONN_MAX_AGE'])"
+    )
+    assert shell(code, **production).splitlines()[-1] == "False 60"
+    pooled = shell(code, **production, DB_DISABLE_SERVER_SIDE_CURSORS="true", DB_CONN_MAX_AGE="0")
+    assert pooled.splitlines()[-1] == "True 0"

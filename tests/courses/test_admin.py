@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.db import connection, models
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -350,6 +352,40 @@ def test_a_preview_is_confirmed_once_and_only_by_its_uploader(
     again = instructor_client.post(url, {"confirm": token})
     assert again.status_code == 400 and "already imported" in again.content.decode()
     assert instructor_client.post(url, {"confirm": "../../etc"}).status_code == 400
+
+
+def test_a_preview_lives_in_the_shared_cache_not_on_this_nodes_disk(
+    instructor_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Preview on one web node, confirm on another: the second has its own temporary
+    # directory, so all it may rely on is the shared cache (Redis in production).
+    node_one, node_two = tmp_path / "node-one-tmp", tmp_path / "node-two-tmp"
+    node_one.mkdir()
+    node_two.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(node_one))
+    token = preview_token(upload(instructor_client, zip_folder(write_bundle(tmp_path)), confirm=False))
+    assert not any(node_one.iterdir()), "the preview left files in the node's temporary directory"
+    kept = cache.get(admin_views.PENDING_KEY_PREFIX + token)
+    assert kept["name"] == "bundle.zip" and zipfile.is_zipfile(io.BytesIO(kept["data"]))
+
+    monkeypatch.setattr(tempfile, "tempdir", str(node_two))
+    confirmed = instructor_client.post(reverse("admin:courses_course_import"), {"confirm": token})
+    assert confirmed.status_code == 302, confirmed.content.decode()[:2000]
+    assert Course.objects.filter(slug="tidepools").exists()
+    assert cache.get(admin_views.PENDING_KEY_PREFIX + token) is None
+    assert not any(node_two.iterdir())
+
+
+def test_a_preview_another_node_already_confirmed_or_the_cache_lost_is_refused(
+    instructor_client: Client, tmp_path: Path
+) -> None:
+    url = reverse("admin:courses_course_import")
+    token = preview_token(upload(instructor_client, zip_folder(write_bundle(tmp_path)), confirm=False))
+    # What a concurrent confirmation on another node does first: take the upload out of the cache.
+    assert cache.delete(admin_views.PENDING_KEY_PREFIX + token)
+    refused = instructor_client.post(url, {"confirm": token})
+    assert refused.status_code == 400 and "expired" in refused.content.decode()
+    assert not Course.objects.exists()
 
 
 def test_import_zip_with_bundle_at_top_level(instructor_client: Client, tmp_path: Path) -> None:
