@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Start the production topology of docker-compose.yml as plain processes on this machine:
-# PostgreSQL 15 (a throwaway data dir), Redis, migrate, gunicorn, Celery worker and beat,
-# and nginx in front of gunicorn (Debian's nginx; skipped with a note when not installed)
-# with the limits production needs under overload (docs/deploy.md, "Overload").
+# PostgreSQL 15 (a throwaway data dir), Redis, migrate, WEB_NODES gunicorn nodes, Celery
+# worker and beat, and nginx in front of the nodes (Debian's nginx; skipped with a note when
+# not installed) with the limits production needs under overload (docs/deploy.md, "Overload").
 # Same commands and environment as the compose file; ports are loopback-only:
-# gunicorn on WEB_PORT, nginx on NGINX_PORT (default WEB_PORT + 10).
+# gunicorn node 1 on WEB_PORT (what the tests hit), node k on WEB_PORT + 1000 × (k - 1)
+# unless WEB_NODE_PORTS lists them ("8100 9100"), nginx on NGINX_PORT (default WEB_PORT + 10)
+# with an upstream of every node. WEB_NODES=1 is the single-node stack of before.
 #
-#   scripts/stack.sh start | stop | status | env
+#   scripts/stack.sh start | stop | status | env | destroy
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,14 @@ PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
 WEB_PORT=${WEB_PORT:-8100}
 NGINX_PORT=${NGINX_PORT:-$((WEB_PORT + 10))}
+WEB_NODES=${WEB_NODES:-2}
+if [ -z "${WEB_NODE_PORTS:-}" ]; then
+  WEB_NODE_PORTS=$(for k in $(seq 1 "$WEB_NODES"); do printf '%s ' $((WEB_PORT + 1000 * (k - 1))); done)
+fi
+read -r -a NODE_PORTS <<<"$WEB_NODE_PORTS"
+if [ "${NODE_PORTS[0]}" != "$WEB_PORT" ]; then
+  echo "WEB_NODE_PORTS must start with WEB_PORT ($WEB_PORT): node 1 is what the tests hit" >&2; exit 2
+fi
 PY=${PY:-.venv/bin}
 
 stack_env() {
@@ -23,7 +33,7 @@ stack_env() {
 export DEBUG=false
 export SECRET_KEY=${SECRET_KEY:-stack-local-secret-key-not-for-production-0123456789abcdef}
 export ALLOWED_HOSTS=127.0.0.1,localhost
-export CSRF_TRUSTED_ORIGINS=http://127.0.0.1:${WEB_PORT}
+export CSRF_TRUSTED_ORIGINS=$(node_urls),http://127.0.0.1:${NGINX_PORT}
 export SECURE_SSL_REDIRECT=false
 export SESSION_COOKIE_SECURE=false
 export CSRF_COOKIE_SECURE=false
@@ -33,7 +43,19 @@ export EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend
 export CACHE_URL=redis://127.0.0.1:${REDIS_PORT}/1
 export CLIENT_IP_HEADER=HTTP_X_REAL_IP
 export STATIC_ROOT=${STACK_DIR}/static
+export STACK_NODE_URLS=$(node_urls)
+export NGINX_PORT=${NGINX_PORT}
 ENV
+}
+
+node_urls() {  # every gunicorn node, comma-separated: node 1 first
+  local IFS=,; local urls=()
+  for port in "${NODE_PORTS[@]}"; do urls+=("http://127.0.0.1:$port"); done
+  echo "${urls[*]}"
+}
+
+node_name() {  # node 1 keeps the single-node stack's file names (gunicorn.pid, access.log)
+  if [ "$1" = 1 ]; then echo gunicorn; else echo "gunicorn-$1"; fi
 }
 
 as_postgres() {
@@ -77,20 +99,25 @@ start() {
   # gthread: a slow request holds one thread, not a whole process; the backlog is bounded so
   # a flood queues in nginx (which refuses fast) rather than in a kernel queue nobody drains
   # in time; a request still running after --timeout has its worker restarted.
-  "$PY/gunicorn" config.wsgi:application --bind "127.0.0.1:$WEB_PORT" --workers "${WEB_WORKERS:-3}" \
-    --worker-class gthread --threads "${WEB_THREADS:-4}" --backlog "${WEB_BACKLOG:-64}" \
-    --timeout 30 --graceful-timeout 20 --keep-alive 5 \
-    --daemon --pid "$STACK_DIR/run/gunicorn.pid" --access-logfile "$STACK_DIR/log/access.log" \
-    --error-logfile "$STACK_DIR/log/gunicorn.log"
+  local k=0
+  for port in "${NODE_PORTS[@]}"; do
+    k=$((k + 1))
+    local name; name=$(node_name "$k")
+    "$PY/gunicorn" config.wsgi:application --bind "127.0.0.1:$port" --workers "${WEB_WORKERS:-3}" \
+      --worker-class gthread --threads "${WEB_THREADS:-4}" --backlog "${WEB_BACKLOG:-64}" \
+      --timeout 30 --graceful-timeout 20 --keep-alive 5 \
+      --daemon --pid "$STACK_DIR/run/$name.pid" --access-logfile "$STACK_DIR/log/access${name#gunicorn}.log" \
+      --error-logfile "$STACK_DIR/log/$name.log"
+  done
   "$PY/celery" -A config worker --loglevel info --concurrency 2 --detach \
     --pidfile "$STACK_DIR/run/worker.pid" --logfile "$STACK_DIR/log/worker.log"
   "$PY/celery" -A config beat --loglevel info --detach --enable-remote-control --schedule "$STACK_DIR/celerybeat-schedule" \
     --pidfile "$STACK_DIR/run/beat.pid" --logfile "$STACK_DIR/log/beat.log"
-  wait_for gunicorn curl -fsS "http://127.0.0.1:$WEB_PORT/healthz"
+  for port in "${NODE_PORTS[@]}"; do wait_for "gunicorn on :$port" curl -fsS "http://127.0.0.1:$port/healthz"; done
   start_nginx
   # Beat answers pings too (remote control on): ask the worker by name.
   wait_for "celery worker" "$PY/celery" -A config inspect ping --timeout 1 --destination "celery@$(hostname)"
-  echo "stack up: http://127.0.0.1:$WEB_PORT (logs in $STACK_DIR/log)"
+  echo "stack up: ${#NODE_PORTS[@]} web node(s) $(node_urls) (logs in $STACK_DIR/log)"
 }
 
 # nginx in front of gunicorn. The numbers, and why, are in docs/deploy.md ("Overload").
@@ -126,7 +153,12 @@ http {
   limit_conn_status 503;
   limit_req_status 429;
 
-  upstream studyhall { server 127.0.0.1:$WEB_PORT; keepalive 16; }
+  # Every web node; they share sessions, caches and throttles (PostgreSQL, Redis), so any
+  # node may answer any request: no stickiness.
+  upstream studyhall {
+$(for port in "${NODE_PORTS[@]}"; do echo "    server 127.0.0.1:$port max_fails=1 fail_timeout=5s;"; done)
+    keepalive 16;
+  }
 
   server {
     listen 127.0.0.1:$NGINX_PORT;
@@ -138,7 +170,7 @@ http {
     }
 
     location / {
-      limit_conn app_total ${NGINX_MAX_INFLIGHT:-24};
+      limit_conn app_total ${NGINX_MAX_INFLIGHT:-$((24 * ${#NODE_PORTS[@]}))};
       limit_req zone=per_client burst=${NGINX_BURST:-600} nodelay;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
@@ -146,11 +178,14 @@ http {
       proxy_set_header X-Real-IP \$remote_addr;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto \$scheme;
-      # The deadline: an answer within 10 s or a 504 at 9 s; never retried elsewhere (POSTs).
+      # The deadline: an answer within 10 s or a 504 at 9 s. A node that refuses the
+      # connection (down, restarting) hands the request to the next; nothing that reached
+      # a node is sent again (nginx never retries a POST that was sent).
       proxy_connect_timeout 2s;
       proxy_send_timeout 5s;
       proxy_read_timeout 9s;
-      proxy_next_upstream off;
+      proxy_next_upstream error;
+      proxy_next_upstream_tries 2;
       proxy_pass http://studyhall;
     }
 
@@ -200,7 +235,7 @@ stop() {
   stop_pid "$STACK_DIR/run/beat.pid"
   stop_pid "$STACK_DIR/run/worker.pid"
   stop_pid "$STACK_DIR/run/nginx.pid"
-  stop_pid "$STACK_DIR/run/gunicorn.pid"
+  for file in "$STACK_DIR"/run/gunicorn*.pid; do stop_pid "$file"; done
   if [ -f "$STACK_DIR/run/redis.pid" ]; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; rm -f "$STACK_DIR/run/redis.pid"; fi
   if [ -f "$STACK_DIR/pg/postmaster.pid" ]; then
     as_postgres "$PG_BIN/pg_ctl" -D "$STACK_DIR/pg" -m fast -w stop >/dev/null || true
@@ -209,7 +244,9 @@ stop() {
 }
 
 status() {
-  for name in nginx gunicorn worker beat redis; do
+  local nodes=() k
+  for k in $(seq 1 "${#NODE_PORTS[@]}"); do nodes+=("$(node_name "$k")"); done
+  for name in nginx "${nodes[@]}" worker beat redis; do
     if [ -f "$STACK_DIR/run/$name.pid" ] && kill -0 "$(cat "$STACK_DIR/run/$name.pid")" 2>/dev/null; then
       echo "$name: running"; else echo "$name: stopped"; fi
   done

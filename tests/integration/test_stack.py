@@ -88,11 +88,13 @@ class Browser:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
-    def request(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
+    def request(
+        self, path: str, data: dict[str, str] | list[tuple[str, str]] | None = None
+    ) -> tuple[int, str, dict[str, str]]:
         url = urljoin(self.base + "/", path)
         body = urlencode(data).encode() if data is not None else None
         try:
-            with self.opener.open(urllib.request.Request(url, data=body), timeout=30) as response:
+            with self.opener.open(urllib.request.Request(url, data=body), timeout=60) as response:
                 return response.status, response.read().decode(), dict(response.headers)
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode(errors="replace"), dict(exc.headers)
