@@ -152,6 +152,22 @@ def process_alive(pid: int | None) -> bool:
     return True
 
 
+def sign_up(browser: Browser, prefix: str) -> tuple[str, str, str]:
+    """A new learner through the sign-up form (which signs them in): name, password, the page it lands on."""
+    signup = next(f for f in forms_of(browser.get("/accounts/signup/")) if "csrfmiddlewaretoken" in f.fields)
+    name, password = f"{prefix}-{uuid.uuid4().hex[:10]}", f"Pw-{uuid.uuid4().hex}"
+    fields = {"username": name, "email": f"{name}@example.com", "password1": password, "password2": password}
+    return name, password, browser.submit(signup, **fields, time_zone="UTC")
+
+
+def reveal_and_grade_good(browser: Browser, reveal_forms: list[Form]) -> None:
+    """Reveal each recall check, then grade it Good, as the lesson page's forms do."""
+    for reveal_form in reveal_forms:
+        revealed = browser.submit(reveal_form)
+        grade_form = next(form for form in forms_of(revealed) if "grade-form" in form.classes)
+        assert "Marked: Good" in browser.submit(grade_form, grade="3")
+
+
 @pytest.fixture(scope="module")
 def demo(stack: Stack) -> str:
     """The demo course on the stack (loaded here if the runner has not done it); its lesson paths in order."""
@@ -222,18 +238,7 @@ def test_the_stack_is_not_eager(stack: Stack) -> None:
 
 def test_a_new_learner_answers_checks_and_the_worker_updates_the_dashboard(stack: Stack, demo: str) -> None:
     browser = Browser(stack.url)
-    signup_page = browser.get("/accounts/signup/")
-    signup = next(form for form in forms_of(signup_page) if "csrfmiddlewaretoken" in form.fields)
-    name = f"stack-{uuid.uuid4().hex[:10]}"
-    password = f"Pw-{uuid.uuid4().hex}"
-    dashboard = browser.submit(
-        signup,
-        username=name,
-        email=f"{name}@example.com",
-        password1=password,
-        password2=password,
-        time_zone="UTC",
-    )
+    _, _, dashboard = sign_up(browser, "stack")
     levels_before = concept_levels(dashboard)
     assert levels_before and set(levels_before.values()) == {NOT_STARTED}, "a new learner starts from nothing"
 
@@ -246,10 +251,7 @@ def test_a_new_learner_answers_checks_and_the_worker_updates_the_dashboard(stack
     worker_log = stack.log("worker")
     successes_before = recompute_successes(worker_log)
 
-    for reveal_form in free:
-        revealed = browser.submit(reveal_form)
-        grade_form = next(form for form in forms_of(revealed) if "grade-form" in form.classes)
-        assert "Marked: Good" in browser.submit(grade_form, grade="3")
+    reveal_and_grade_good(browser, free)
     answered = browser.submit(choice[0], option=choice[0].radios[0])
     assert "Saved" in answered
 

@@ -34,7 +34,10 @@ from tests.integration.test_stack import (
     first_lesson,
     forms_of,
     recompute_successes,
+    reveal_and_grade_good,
+    sign_up,
 )
+from tests.integration.test_stack_nginx import nginx_url
 
 pytestmark = pytest.mark.stack
 demo = test_stack.demo  # the module fixture: the demo course on the stack, its page
@@ -71,18 +74,7 @@ def test_a_learner_signs_in_on_one_node_answers_on_the_other_and_sees_one_dashbo
     stack: Stack, nodes: list[str], demo: str
 ) -> None:
     node_one, node_two = nodes
-    name = f"nodes-{uuid.uuid4().hex[:10]}"
-    password = f"Pw-{uuid.uuid4().hex}"
-    signup = Browser(node_one)
-    form = next(f for f in forms_of(signup.get("/accounts/signup/")) if "csrfmiddlewaretoken" in f.fields)
-    signup.submit(
-        form,
-        username=name,
-        email=f"{name}@example.com",
-        password1=password,
-        password2=password,
-        time_zone="UTC",
-    )
+    name, password, _ = sign_up(Browser(node_one), "nodes")
 
     # Sign in on node 1, through the login form.
     browser = Browser(node_one)
@@ -101,10 +93,7 @@ def test_a_learner_signs_in_on_one_node_answers_on_the_other_and_sees_one_dashbo
     assert len(answered) == 2, "the first demo lesson needs two recall checks tagged with concepts"
     worker_log = stack.log("worker")
     successes_before = recompute_successes(worker_log)
-    for reveal_form in answered:
-        revealed = browser.submit(reveal_form)
-        grade_form = next(f for f in forms_of(revealed) if "grade-form" in f.classes)
-        assert "Marked: Good" in browser.submit(grade_form, grade="3")
+    reveal_and_grade_good(browser, answered)
 
     concepts = set().union(*(tagged[f.check] for f in answered))
     deadline = time.monotonic() + DASHBOARD_WAIT_S
@@ -202,21 +191,12 @@ def test_an_authors_save_on_one_node_is_served_by_both_at_once(
 ) -> None:
     node_one, node_two = nodes
     path = first_lesson(demo)
-    nginx = f"http://127.0.0.1:{os.environ.get('NGINX_PORT', (urlsplit(stack.url).port or 80) + 10)}"
+    nginx = nginx_url(stack)
     marker = f"Saved on one node at {uuid.uuid4().hex[:12]}"
     # Both nodes (and nginx) serve the page before the edit, anonymous and signed in: whatever
     # they cache of it is now warm.
     learner = Browser(node_one)
-    form = next(f for f in forms_of(learner.get("/accounts/signup/")) if "csrfmiddlewaretoken" in f.fields)
-    name, password = f"reader-{uuid.uuid4().hex[:8]}", f"Pw-{uuid.uuid4().hex}"
-    learner.submit(
-        form,
-        username=name,
-        email=f"{name}@example.com",
-        password1=password,
-        password2=password,
-        time_zone="UTC",
-    )
+    sign_up(learner, "reader")
     readers = [Browser(node_one), Browser(node_two), Browser(nginx), on(learner, node_one)]
     for _ in range(2):
         for reader in readers:
