@@ -2,6 +2,8 @@
 -- named by BENCH_REQUESTS: method, path, cookie, CSRF token, body (tab-separated; empty = none).
 -- Thread i of BENCH_THREADS takes lines i, i+n, i+2n, ... so that no two threads send the
 -- same single-use check token; done() prints the summary as one JSON line.
+-- BENCH_COLD=1 adds X-Bench-Cold: 1 to every request (bench/middleware.py empties the
+-- content cache before the request: the cold-cache rows).
 
 local threads = {}
 local next_id = 0
@@ -20,12 +22,14 @@ function init(args)
   end
   -- Fewer lines than threads (the single bare URL): every thread sends all of them.
   local share = #lines >= nthreads
+  local cold = os.getenv("BENCH_COLD") == "1"
   requests = {}
   for n, line in ipairs(lines) do
     if not share or (n - 1) % nthreads == id then
       local method, path, cookie, csrf, body = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
       local headers = {}
       if cookie ~= "" then headers["Cookie"] = cookie end
+      if cold then headers["X-Bench-Cold"] = "1" end
       if csrf ~= "" then
         -- What htmx sends with a check's form: the CSRF header and HX-Request.
         headers["X-CSRFToken"] = csrf

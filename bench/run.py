@@ -3,18 +3,22 @@
     python -m bench.run
 
 Seeds the dataset (manage.py seed_bench), times the nightly recompute over it, signs some
-learners in over HTTP, then drives each page with wrk on loopback and prints throughput
-and p50/p99 latency next to a bare Django view measured in the same run. Finally times a
-100-lesson bundle export and import. Settings come from the environment (see ENV below).
+learners in over HTTP, then drives each page with wrk on loopback and prints throughput,
+p50/p99 latency and queries per request next to a bare Django view measured in the same
+run: content pages with a warm and with a cold content cache, then the same pages through
+nginx over every web node of the stack. Finally times a 100-lesson bundle export and
+import. Settings come from the environment (see Config.from_env).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import http.cookiejar
 import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,12 +32,18 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 LUA = ROOT / "bench" / "requests.lua"
+COLD_HEADER = {"X-Bench-Cold": "1"}
 
 SCALES = {
     # learners, concepts, attempts, lessons
     "full": (2000, 500, 1_000_000, 100),
     "small": (100, 50, 20_000, 10),
 }
+# Seconds per endpoint (timed run, warm-up) unless BENCH_DURATION / BENCH_WARMUP say otherwise:
+# the small scale only proves the harness, so it stays quick.
+DURATIONS = {"full": (15, 3), "small": (4, 1)}
+# Query counts are sampled with this many requests per endpoint after its timed run.
+QUERY_SAMPLES = 3
 
 
 def env_int(name: str, default: int) -> int:
@@ -58,6 +68,8 @@ class Config:
     grade_tokens: int
     reuse: bool
     base_url: str
+    nginx_url: str
+    nodes: int
     out_dir: Path
 
     @classmethod
@@ -66,19 +78,24 @@ class Config:
         if scale not in SCALES:
             sys.exit(f"BENCH_SCALE must be one of {', '.join(SCALES)}, got {scale!r}")
         learners, concepts, attempts, lessons = SCALES[scale]
+        duration, warmup = DURATIONS[scale]
+        web_port = env_int("WEB_PORT", 8110)
+        nodes = [url for url in os.environ.get("STACK_NODE_URLS", "").split(",") if url]
         return cls(
             learners=env_int("BENCH_LEARNERS", learners),
             concepts=env_int("BENCH_CONCEPTS", concepts),
             attempts=env_int("BENCH_ATTEMPTS", attempts),
             lessons=env_int("BENCH_LESSONS", lessons),
-            duration=env_int("BENCH_DURATION", 15),
-            warmup=env_int("BENCH_WARMUP", 3),
+            duration=env_int("BENCH_DURATION", duration),
+            warmup=env_int("BENCH_WARMUP", warmup),
             threads=env_int("BENCH_THREADS", 2),
             connections=env_int("BENCH_CONNECTIONS", 16),
             sessions=env_int("BENCH_SESSIONS", 8),
             grade_tokens=env_int("BENCH_GRADE_TOKENS", 20_000),
             reuse=os.environ.get("BENCH_REUSE", "") == "1",
-            base_url=f"http://127.0.0.1:{env_int('WEB_PORT', 8110)}",
+            base_url=f"http://127.0.0.1:{web_port}",
+            nginx_url=f"http://127.0.0.1:{env_int('NGINX_PORT', web_port + 10)}",
+            nodes=len(nodes) or 1,
             out_dir=Path(os.environ.get("BENCH_OUT", ROOT / "artifacts" / "bench")),
         )
 
@@ -95,6 +112,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
+    queries: float | None = None
     note: str = ""
 
 
@@ -216,12 +234,16 @@ def write_requests(path: Path, lines: list[Line]) -> Path:
 
 def request_files(
     config: Config, sessions: list[Session], folder: Path
-) -> tuple[dict[str, Path], dict[str, Line]]:
-    """A file of prepared requests per endpoint (format: bench/requests.lua), and a probe of each.
+) -> tuple[dict[str, Path], dict[str, list[Line]]]:
+    """A file of prepared requests per endpoint (format: bench/requests.lua), and samples of each.
 
-    A probe is a request like the file's that run.py sends once first, to prove the page
-    answers 200 (wrk counts a redirect to the login page as a success).
+    Samples are requests like the file's that run.py sends itself: the first once before any
+    timing, to prove the page answers 200 (wrk counts a redirect to the login page as a
+    success), then all of them after the endpoint's timed run, to read its query count.
     """
+    from django.urls import reverse
+
+    from courses.models import Course, Module
     from lessons.models import Lesson
     from mastery.management.commands.seed_bench import COURSE_SLUG
     from quizzes.forms import CheckToken, now_ms
@@ -231,6 +253,13 @@ def request_files(
         lesson.get_absolute_url()
         for lesson in Lesson.objects.for_course(COURSE_SLUG).select_related("module__course")
     ]
+    modules = [
+        module.get_absolute_url()
+        for module in Module.objects.filter(course__slug=COURSE_SLUG)
+        .select_related("course")
+        .order_by("order")
+    ]
+    course = Course.objects.get(slug=COURSE_SLUG).get_absolute_url()
     free = list(
         Question.objects.filter(course__slug=COURSE_SLUG, kind=Question.Kind.FREE)
         .select_related("course")
@@ -260,9 +289,24 @@ def request_files(
 
     signed_in = [(s.cookie, s.csrf) for s in sessions]
     grade_extra = {"grade": "3"}  # the one grade format: 1 Again to 4 Easy
+
+    def anonymous(name: str, urls: list[str]) -> Path:
+        return write_requests(folder / f"{name}.tsv", [("GET", url, "", "", "") for url in urls])
+
     files = {
-        "bare": write_requests(folder / "bare.tsv", [("GET", "/bench/bare", "", "", "")]),
-        "lesson": write_requests(folder / "lesson.tsv", [("GET", url, "", "", "") for url in lessons]),
+        "bare": anonymous("bare", ["/bench/bare"]),
+        "catalog": anonymous("catalog", [reverse("courses:catalog")]),
+        "course": anonymous("course", [course]),
+        "module": anonymous("module", modules),
+        "lesson": anonymous("lesson", lessons),
+        # Learner n reads lesson n, n + 1, …: consecutive requests differ in both.
+        "lesson_signed_in": write_requests(
+            folder / "lesson_signed_in.tsv",
+            [
+                ("GET", lessons[n % len(lessons)], signed_in[n % len(signed_in)][0], "", "")
+                for n in range(len(lessons) * len(signed_in))
+            ],
+        ),
         "review": write_requests(
             folder / "review.tsv", [("GET", "/review/", c, "", "") for c, _ in signed_in]
         ),
@@ -278,16 +322,22 @@ def request_files(
             [check_post(n, "grade", revealed=True, extra=grade_extra) for n in range(config.grade_tokens)],
         ),
     }
-    probes = {name: _first_line(path) for name, path in files.items()}
-    # A token of its own: the file's first would otherwise be replayed by wrk.
-    probes["grade"] = check_post(config.grade_tokens, "grade", revealed=True, extra=grade_extra)
-    return files, probes
+    samples = {name: _lines(path, QUERY_SAMPLES) for name, path in files.items()}
+    # Tokens of their own: the file's would otherwise be replayed by wrk (or by the samples).
+    samples["grade"] = [
+        check_post(config.grade_tokens + n, "grade", revealed=True, extra=grade_extra)
+        for n in range(QUERY_SAMPLES + 1)
+    ]
+    return files, samples
 
 
-def _first_line(path: Path) -> Line:
+def _lines(path: Path, count: int) -> list[Line]:
     with path.open() as f:
-        method, url, cookie, csrf, body = f.readline().rstrip("\n").split("\t")
-    return (method, url, cookie, csrf, body)
+        rows = [f.readline().rstrip("\n").split("\t") for _ in range(count)]
+    return [
+        (method, url, cookie, csrf, body)
+        for method, url, cookie, csrf, body in (r for r in rows if len(r) == 5)
+    ]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -295,24 +345,43 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def probe(base_url: str, name: str, line: Line) -> None:
-    """Send one prepared request; exit unless the answer is 200."""
+def send(base_url: str, line: Line, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str]]:
+    """Send one prepared request as wrk would (plus headers); its status and response headers."""
     method, url, cookie, csrf, body = line
-    headers = {"Cookie": cookie} if cookie else {}
+    headers = {**(headers or {}), **({"Cookie": cookie} if cookie else {})}
     if csrf:
         headers.update({"X-CSRFToken": csrf, "HX-Request": "true"})
     request = urllib.request.Request(
         base_url + url, data=body.encode() if body else None, headers=headers, method=method
     )
     try:
-        status = urllib.request.build_opener(_NoRedirect).open(request, timeout=60).status
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=60) as response:
+            return response.status, dict(response.headers)
     except urllib.error.HTTPError as exc:
-        status = exc.code
+        return exc.code, dict(exc.headers)
+
+
+def probe(base_url: str, name: str, line: Line) -> None:
+    """Send one prepared request; exit unless the answer is 200."""
+    status, _ = send(base_url, line)
     if status != 200:
-        sys.exit(f"{name}: {method} {url} answered {status}, not 200")
+        sys.exit(f"{name}: {line[0]} {line[1]} answered {status}, not 200")
 
 
-def wrk(config: Config, requests: Path, duration: int) -> dict[str, Any]:
+def queries_per_request(base_url: str, name: str, lines: list[Line], *, cold: bool) -> float:
+    """The median query count of the sample requests (bench/middleware.py counts and reports it)."""
+    from bench.middleware import COUNT_HEADER
+
+    counts = []
+    for line in lines:
+        status, headers = send(base_url, line, {"X-Bench-Queries": "1", **(COLD_HEADER if cold else {})})
+        if status != 200 or COUNT_HEADER not in headers:
+            sys.exit(f"{name}: {line[0]} {line[1]} answered {status} without {COUNT_HEADER}")
+        counts.append(int(headers[COUNT_HEADER]))
+    return float(statistics.median(counts))
+
+
+def wrk(config: Config, requests: Path, duration: int, *, base_url: str, cold: bool) -> dict[str, Any]:
     command = [
         "wrk",
         f"-t{config.threads}",
@@ -323,9 +392,14 @@ def wrk(config: Config, requests: Path, duration: int) -> dict[str, Any]:
         "--latency",
         "-s",
         str(LUA),
-        config.base_url + "/",
+        base_url + "/",
     ]
-    env = {**os.environ, "BENCH_REQUESTS": str(requests), "BENCH_THREADS": str(config.threads)}
+    env = {
+        **os.environ,
+        "BENCH_REQUESTS": str(requests),
+        "BENCH_THREADS": str(config.threads),
+        "BENCH_COLD": "1" if cold else "",
+    }
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     match = re.search(r"^BENCH_JSON (.+)$", output, re.MULTILINE)
     if match is None:
@@ -333,23 +407,38 @@ def wrk(config: Config, requests: Path, duration: int) -> dict[str, Any]:
     return dict(json.loads(match.group(1)))
 
 
-def measure(config: Config, name: str, requests: Path, *, warm: bool = True, note: str = "") -> Result:
-    if warm and config.warmup:
-        wrk(config, requests, config.warmup)
-    log(f"{name}: {config.duration}s, {config.threads} threads, {config.connections} connections")
-    data = wrk(config, requests, config.duration)
+@dataclass(frozen=True)
+class Run:
+    """One row of the table: an endpoint's requests, where they go, and with which cache."""
+
+    name: str
+    requests: Path
+    samples: list[Line]
+    base_url: str
+    cold: bool = False
+    warm_up: bool = True
+
+
+def measure(config: Config, run: Run) -> Result:
+    # A cold run has nothing to warm: every request starts from an empty content cache.
+    if run.warm_up and not run.cold and config.warmup:
+        wrk(config, run.requests, config.warmup, base_url=run.base_url, cold=False)
+    log(f"{run.name}: {config.duration}s, {config.threads} threads, {config.connections} connections")
+    data = wrk(config, run.requests, config.duration, base_url=run.base_url, cold=run.cold)
     errors = sum(
         data[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
     )
-    if data["wraps"] and name.startswith("grade"):
-        note = (note + "; " if note else "") + "tokens ran out: some POSTs replayed (idempotent path)"
+    note = ""
+    if data["wraps"] and run.name.startswith("check grade"):
+        note = "tokens ran out: some POSTs replayed (idempotent path)"
     return Result(
-        name=name,
+        name=run.name,
         requests=data["requests"],
         rps=data["requests"] / (data["duration_us"] / 1e6),
         p50_ms=data["p50_us"] / 1000,
         p99_ms=data["p99_us"] / 1000,
         errors=errors,
+        queries=queries_per_request(run.base_url, run.name, run.samples, cold=run.cold),
         note=note,
     )
 
@@ -415,33 +504,68 @@ def time_bundle_round_trip() -> tuple[float, float, str]:
     return exported, imported, result.summary()
 
 
+COLUMNS = ["endpoint", "req/s", "p50 ms", "p99 ms", "req/s ÷ bare", "p50 ÷ bare", "p99 ÷ bare", "p99 ÷ p50"]
+COLUMNS += ["queries/req", "errors"]
+
+
+def cells(r: Result, base: Result) -> list[str]:
+    """One row of the table; ratios to the bare view of the same run (the first result)."""
+    return [
+        r.name,
+        f"{r.rps:.1f}",
+        f"{r.p50_ms:.2f}",
+        f"{r.p99_ms:.2f}",
+        f"{r.rps / base.rps:.3f}",
+        f"{r.p50_ms / base.p50_ms:.1f}",
+        f"{r.p99_ms / base.p99_ms:.1f}",
+        f"{r.p99_ms / r.p50_ms:.1f}" if r.p50_ms else "-",
+        "-" if r.queries is None else f"{r.queries:g}",
+        str(r.errors),
+    ]
+
+
 def table(results: list[Result]) -> str:
-    base = results[0]
-    header = (
-        f"{'endpoint':<34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'req/s ratio':>11} {'p50 ratio':>9} {'p99 ratio':>9} {'errors':>6}"
-    )
-    rows = [header, "-" * len(header)]
-    for r in results:
-        rows.append(
-            f"{r.name:<34} {r.rps:>8.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.rps / base.rps:>11.3f} "
-            f"{r.p50_ms / base.p50_ms:>9.1f} {r.p99_ms / base.p99_ms:>9.1f} {r.errors:>6}"
-        )
-    return "\n".join(rows)
+    rows = [COLUMNS, *(cells(r, results[0]) for r in results)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+
+    def line(row: list[str]) -> str:
+        pairs = enumerate(zip(row, widths, strict=True))
+        padded = [c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs]
+        return " ".join(padded)
+
+    return "\n".join([line(COLUMNS), "-" * len(line(COLUMNS)), *(line(row) for row in rows[1:])])
 
 
 def markdown(results: list[Result]) -> str:
-    base = results[0]
-    rows = [
-        "| endpoint | req/s | p50 ms | p99 ms | req/s ÷ bare | p50 ÷ bare | p99 ÷ bare | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    rows = [COLUMNS, ["---", *["---:"] * (len(COLUMNS) - 1)], *(cells(r, results[0]) for r in results)]
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def runs(config: Config, files: dict[str, Path], samples: dict[str, list[Line]]) -> list[Run]:
+    """Every row but the graded answer, in order: one node, warm and cold, then through nginx."""
+    content = [
+        ("catalog", "catalog (anonymous)"),
+        ("course", "course page (anonymous)"),
+        ("module", "module page (anonymous)"),
+        ("lesson", "lesson page (anonymous)"),
+        ("lesson_signed_in", "lesson page (signed in)"),
     ]
-    rows += [
-        f"| {r.name} | {r.rps:.1f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.rps / base.rps:.3f} | "
-        f"{r.p50_ms / base.p50_ms:.1f} | {r.p99_ms / base.p99_ms:.1f} | {r.errors} |"
-        for r in results
+    others = [
+        ("review", "review page (signed in)"),
+        ("dashboard", "dashboard (signed in)"),
+        ("reveal", "check reveal POST (htmx)"),
     ]
-    return "\n".join(rows)
+    one = config.base_url
+    rows = [Run("bare Django view (baseline)", files["bare"], samples["bare"], one)]
+    for key, label in content:
+        rows.append(Run(f"{label}, warm", files[key], samples[key], one))
+        rows.append(Run(f"{label}, cold", files[key], samples[key], one, cold=True))
+    rows += [Run(label, files[key], samples[key], one) for key, label in others]
+    via = f"{config.nodes} nodes via nginx"
+    rows.append(Run(f"{via}: bare Django view", files["bare"], samples["bare"], config.nginx_url))
+    for key, label in [*content, *others[:2]]:
+        rows.append(Run(f"{via}: {label}, warm", files[key], samples[key], config.nginx_url))
+    return rows
 
 
 def main() -> None:
@@ -471,21 +595,21 @@ def main() -> None:
     sessions = [login(config.base_url, pk, username, PASSWORD) for pk, username in chosen]
     results: list[Result] = []
     with tempfile.TemporaryDirectory() as tmp:
-        files, probes = request_files(config, sessions, Path(tmp))
+        files, samples = request_files(config, sessions, Path(tmp))
         connection.close()
-        for name, line in probes.items():
-            probe(config.base_url, name, line)
-        results.append(measure(config, "bare Django view (baseline)", files["bare"]))
-        results.append(measure(config, "lesson page (anonymous)", files["lesson"]))
-        results.append(measure(config, "review page (signed in)", files["review"]))
-        results.append(measure(config, "dashboard (signed in)", files["dashboard"]))
-        results.append(measure(config, "check reveal POST (htmx)", files["reveal"]))
+        for name, lines in samples.items():
+            probe(config.base_url, name, lines[0])
+        samples["grade"] = samples["grade"][1:]  # the probe used its token
+        for run in runs(config, files, samples):
+            results.append(measure(config, run))
         before = attempts_count()
         connection.close()
         # Last: each graded POST queues a recompute, and the worker's catch-up uses the same two cores.
-        grade = measure(config, "check grade POST (htmx, writes)", files["grade"], warm=False)
+        grade_run = Run("check grade POST (htmx, writes)", files["grade"], samples["grade"], config.base_url)
+        grade = measure(config, dataclasses.replace(grade_run, warm_up=False))
         ended = time.time()
-        created = attempts_count() - before
+        # Not the query-count samples measure() sent after the run: each made an attempt too.
+        created = attempts_count() - before - len(samples["grade"])
         results.append(grade)
     timings.update(grade_posts=grade.requests, grade_attempts_created=created)
     log(f"grade POSTs: {grade.requests}, attempts created: {created}; waiting for the worker's recomputes")
@@ -500,12 +624,13 @@ def main() -> None:
     print(
         f"Dataset: {config.learners} learners, {config.concepts} concepts, {config.attempts:,} attempts, "
         f"{config.lessons} lessons; wrk {config.threads} threads, {config.connections} connections, "
-        f"{config.duration}s per endpoint"
+        f"{config.duration}s per endpoint; {config.nodes} web node(s), nginx at {config.nginx_url}"
     )
     print()
     print(table(results))
     print()
     print("ratios: req/s ÷ baseline req/s (1 = as fast as the bare view); p50/p99 ÷ baseline (times slower)")
+    print("warm: the content cache filled by a warm-up; cold: emptied before every request (X-Bench-Cold)")
     for r in results:
         if r.note:
             print(f"note on {r.name}: {r.note}")

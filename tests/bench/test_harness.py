@@ -1,0 +1,118 @@
+"""The benchmark harness's own parts: the bench-only middleware and the results table."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import caches
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import Settings
+
+from bench import run
+from bench.middleware import COUNT_HEADER, clear_content_cache
+
+BENCH_MIDDLEWARE = "bench.middleware.BenchMiddleware"
+
+
+@pytest.fixture
+def bench_settings(settings: Settings) -> Settings:
+    settings.MIDDLEWARE = [BENCH_MIDDLEWARE, *settings.MIDDLEWARE]
+    settings.ROOT_URLCONF = "config.bench_views"
+    return settings
+
+
+@pytest.mark.django_db
+def test_the_query_count_header_is_every_query_the_request_ran(
+    bench_settings: Settings, student_client: Client
+) -> None:
+    with CaptureQueriesContext(connection) as captured:
+        response = student_client.get("/dashboard/", HTTP_X_BENCH_QUERIES="1")
+    assert response.status_code == 200
+    # The session and user lookups of the middleware count as much as the view's own.
+    assert int(response[COUNT_HEADER]) == len(captured.captured_queries) > 2
+
+
+@pytest.mark.django_db
+def test_only_a_request_that_asks_is_counted(bench_settings: Settings, client: Client) -> None:
+    assert COUNT_HEADER not in client.get("/bench/bare")
+    assert client.get("/bench/bare", HTTP_X_BENCH_QUERIES="1")[COUNT_HEADER] == "0"
+
+
+@pytest.mark.django_db
+def test_a_cold_request_empties_the_content_cache_and_nothing_else(
+    bench_settings: Settings, client: Client
+) -> None:
+    bench_settings.CACHES = {
+        **bench_settings.CACHES,
+        "content": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "bench-content"},
+    }
+    caches["content"].set("page", "cached body")
+    caches["default"].set("throttle", 1)
+    assert client.get("/bench/bare").status_code == 200
+    assert caches["content"].get("page") == "cached body", "a request without the header keeps the cache"
+    assert client.get("/bench/bare", HTTP_X_BENCH_COLD="1").status_code == 200
+    assert caches["content"].get("page") is None
+    assert caches["default"].get("throttle") == 1
+
+
+@pytest.mark.django_db
+def test_without_a_content_cache_a_cold_request_is_an_ordinary_one(
+    bench_settings: Settings, client: Client
+) -> None:
+    bench_settings.CACHES = {k: v for k, v in bench_settings.CACHES.items() if k != "content"}
+    caches["default"].set("throttle", 1)
+    assert clear_content_cache() is False
+    assert client.get("/bench/bare", HTTP_X_BENCH_COLD="1").status_code == 200
+    assert caches["default"].get("throttle") == 1
+
+
+def result(name: str, rps: float, p50: float, p99: float, queries: float | None) -> run.Result:
+    return run.Result(
+        name=name, requests=int(rps * 10), rps=rps, p50_ms=p50, p99_ms=p99, errors=0, queries=queries
+    )
+
+
+def test_the_markdown_table_has_ratios_to_the_first_row_and_the_new_columns() -> None:
+    rows = run.markdown(
+        [result("bare", 2000.0, 5.0, 10.0, 0), result("lesson page (anonymous), cold", 500.0, 20.0, 50.0, 6)]
+    ).splitlines()
+    assert rows[0].split(" | ")[-3:] == ["p99 ÷ p50", "queries/req", "errors |"]
+    assert rows[1].count("---") == len(run.COLUMNS)
+    assert (
+        rows[3]
+        == "| lesson page (anonymous), cold | 500.0 | 20.00 | 50.00 | 0.250 | 4.0 | 5.0 | 2.5 | 6 | 0 |"
+    )
+    text = run.table([result("bare", 2000.0, 5.0, 10.0, None)])
+    assert text.splitlines()[2].split()[-2:] == ["-", "0"]
+
+
+def test_every_content_page_runs_warm_and_cold_and_again_through_nginx() -> None:
+    config = run.Config.from_env()
+    names = [
+        "bare",
+        "catalog",
+        "course",
+        "module",
+        "lesson",
+        "lesson_signed_in",
+        "review",
+        "dashboard",
+        "reveal",
+    ]
+    files = {name: run.Path(f"/nowhere/{name}.tsv") for name in names}
+    samples: dict[str, list[run.Line]] = {name: [] for name in names}
+    rows = run.runs(config, files, samples)
+    labels = [r.name for r in rows]
+    for page in (
+        "catalog",
+        "course page",
+        "module page",
+        "lesson page (anonymous)",
+        "lesson page (signed in)",
+    ):
+        single = [r for r in rows if r.name.startswith(page) and r.base_url == config.base_url]
+        assert sorted(r.cold for r in single) == [False, True], page
+        assert any(r.base_url == config.nginx_url and page in r.name and not r.cold for r in rows), page
+    assert labels[0] == "bare Django view (baseline)"
+    assert sum(r.base_url == config.nginx_url for r in rows) == 8
