@@ -20,7 +20,7 @@ from pytest_django.fixtures import Settings
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 APP_SERVICES = {"migrate", "web", "worker", "beat"}
-LONG_RUNNING = {"postgres", "redis", "web", "worker", "beat"}
+LONG_RUNNING = {"postgres", "redis", "web", "nginx", "worker", "beat"}
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def healthcheck_text(service: dict[str, Any]) -> str:
 
 
 def test_the_services_are_the_production_topology(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == {"postgres", "redis", *APP_SERVICES}
+    assert set(services) == {"postgres", "redis", "nginx", *APP_SERVICES}
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:")
 
@@ -185,9 +185,57 @@ def test_data_lives_in_declared_named_volumes(
     assert any(schedule.startswith(m.split(":")[1]) for m in services["beat"]["volumes"])
 
 
-def test_only_web_publishes_a_port(services: dict[str, dict[str, Any]]) -> None:
-    published = {name for name, service in services.items() if service.get("ports")}
-    assert published == {"web"}
+def test_only_nginx_publishes_a_port_so_web_can_scale(services: dict[str, dict[str, Any]]) -> None:
+    # `docker compose up --scale web=3` fails when web binds a fixed host port.
+    published = {name: service["ports"] for name, service in services.items() if service.get("ports")}
+    assert published == {"nginx": ["127.0.0.1:8000:80"]}
+    bind = command(services["web"])[command(services["web"]).index("--bind") + 1]
+    assert bind == "0.0.0.0:8000" and services["web"]["expose"] == ["8000"]
+    assert "container_name" not in services["web"], "a fixed container name cannot be scaled"
+
+
+@pytest.fixture(scope="module")
+def nginx_conf() -> str:
+    return (BASE_DIR / "deploy" / "nginx.conf").read_text()
+
+
+def test_nginx_is_in_front_of_every_web_replica(services: dict[str, dict[str, Any]], nginx_conf: str) -> None:
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in services["nginx"]["volumes"]
+    assert services["nginx"]["depends_on"]["web"]["condition"] == "service_healthy"
+    # Docker's DNS gives every replica of `web`; `resolve` re-reads it, so scaling needs no restart.
+    assert re.search(r"resolver 127\.0\.0\.11 valid=\d+s", nginx_conf)
+    assert re.search(r"server web:8000 resolve\b", nginx_conf)
+    assert re.search(r"upstream studyhall \{\s*zone ", nginx_conf), "resolve needs a shared memory zone"
+    assert "proxy_pass http://studyhall;" in nginx_conf
+    # Behind nginx every request comes from nginx: the throttles must read its header.
+    assert services["web"]["environment"]["CLIENT_IP_HEADER"] == "HTTP_X_REAL_IP"
+    assert "proxy_set_header X-Real-IP $remote_addr;" in nginx_conf
+
+
+@pytest.mark.parametrize(
+    ("compose_pattern", "stack_pattern"),
+    [
+        (r"rate=(\d+r/s);", r"NGINX_RATE:-(\d+r/s)"),
+        (r"burst=(\d+) nodelay", r"NGINX_BURST:-(\d+)"),
+        (r"proxy_read_timeout (\w+);", r"proxy_read_timeout (\w+);"),
+        (r"proxy_connect_timeout (\w+);", r"proxy_connect_timeout (\w+);"),
+        (r"client_max_body_size (\w+);", r"client_max_body_size (\w+);"),
+        (r"proxy_next_upstream (\w+);", r"proxy_next_upstream (\w+);"),
+        (r"limit_conn_status (\d+);", r"limit_conn_status (\d+);"),
+        (r"limit_req_status (\d+);", r"limit_req_status (\d+);"),
+    ],
+)
+def test_nginx_limits_are_the_ones_stack_sh_runs(
+    nginx_conf: str, stack_script: str, compose_pattern: str, stack_pattern: str
+) -> None:
+    ours, stacks = re.search(compose_pattern, nginx_conf), re.search(stack_pattern, stack_script)
+    assert ours and stacks, (compose_pattern, stack_pattern)
+    assert ours[1] == stacks[1]
+
+
+def test_there_is_one_beat(services: dict[str, dict[str, Any]]) -> None:
+    # Two beats would send every nightly task twice.
+    assert services["beat"]["deploy"]["replicas"] == 1
 
 
 def test_dockerfile_runs_as_a_non_root_user(dockerfile: str) -> None:
