@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CI on real components. Starts the production topology as local processes (scripts/stack.sh:
-# PostgreSQL 15, Redis, gunicorn, Celery worker and beat), loads the demo course into it, then
+# PostgreSQL 15, Redis, two gunicorn nodes behind nginx, Celery worker and beat), loads the
+# demo course into it, then
 #   1. runs the README's test command (`make test`) with the suite on that PostgreSQL server
 #      (pytest-django creates and drops test_studyhall there; no REDIS_URL, so tasks run eagerly
 #      except where a test points Celery at a broker itself), and
