@@ -561,7 +561,7 @@ def runs(config: Config, files: dict[str, Path], samples: dict[str, list[Line]])
         rows.append(Run(f"{label}, warm", files[key], samples[key], one))
         rows.append(Run(f"{label}, cold", files[key], samples[key], one, cold=True))
     rows += [Run(label, files[key], samples[key], one) for key, label in others]
-    via = f"{config.nodes} nodes via nginx"
+    via = f"{config.nodes} node{'s' if config.nodes != 1 else ''} via nginx"
     rows.append(Run(f"{via}: bare Django view", files["bare"], samples["bare"], config.nginx_url))
     for key, label in [*content, *others[:2]]:
         rows.append(Run(f"{via}: {label}, warm", files[key], samples[key], config.nginx_url))
