@@ -10,7 +10,7 @@ from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -139,7 +139,8 @@ def _act(course: Course, form: dict) -> None:
     action = form.get("action", "")
     if action == "create":
         try:
-            Cohort.objects.create(course=course, name=_name(form.get("name")), code=new_code())
+            with transaction.atomic():
+                Cohort.objects.create(course=course, name=_name(form.get("name")), code=new_code())
         except IntegrityError:
             raise EnrollmentRefused("This course already has a cohort of that name.") from None
     elif action == "rename":

@@ -40,7 +40,8 @@ def _scope(request: HttpRequest, course_slug: str) -> tuple[Course, cohorts.Scop
 def cohort(request: HttpRequest, course_slug: str) -> HttpResponse:
     """Heatmap, first-attempt correctness and "forgetting soon" for the cohort in scope.
 
-    Eleven queries whatever the number of learners, concepts or attempts (tests pin it).
+    Eleven queries, with session, user and the standing, whatever the number of learners,
+    concepts or attempts (tests pin it).
     """
     course, scope = _scope(request, course_slug)
     in_scope = list(cohorts.scope_learners(course, scope))
@@ -92,8 +93,8 @@ def export(request: HttpRequest, course_slug: str, table: str) -> HttpResponse:
 def learner(request: HttpRequest, course_slug: str, learner_id: int) -> HttpResponse:
     """One learner for the course's staff: levels, evidence, due load and last activity.
 
-    Only learners in the staff member's scope (404 for anyone else). Ten queries whatever
-    the number of concepts or attempts (tests pin it).
+    Only learners in the staff member's scope (404 for anyone else). Fifteen queries, with
+    session, user and the standing, whatever the number of concepts or attempts (tests pin it).
     """
     course, scope = _scope(request, course_slug)
     person = cohorts.learner_in_scope(course, scope, learner_id)
