@@ -48,7 +48,7 @@ def test_a_student_enters_a_code_and_lands_in_the_course(
     page.get_by_role("button", name="Join").click()
     page.wait_for_url(live_server.url + course.get_absolute_url())
     expect(page.get_by_text("You are enrolled in this course.")).to_be_visible()
-    assert Enrollment.objects.get(learner=learner, course=course).cohort.name == "Tuesday"  # type: ignore[union-attr]
+    assert Enrollment.objects.get(learner=learner, course=course).cohort.name == "Tuesday"
     page.goto(live_server.url + lesson.get_absolute_url())
     expect(page.get_by_role("heading", level=1)).to_have_text(lesson.title)
 

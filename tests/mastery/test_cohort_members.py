@@ -299,3 +299,21 @@ def test_a_group_member_without_staff_sees_link_and_page_alike(world: World) -> 
     CourseInstructor.objects.create(user=member, course=world.course, role=CourseInstructor.Role.INSTRUCTOR)
     assert client_for(member).get(cohort).status_code == 200
     assert cohort in client_for(member).get(page).content.decode()
+
+
+def test_members_page_query_count_is_constant_in_cohorts_and_learners(
+    world: World, django_assert_num_queries
+) -> None:
+    client = client_for(world.instructor)
+    url = reverse("courses:members", args=[world.course.slug])
+    client.get(url)
+    with django_assert_num_queries(8) as first:
+        client.get(url)
+    for i in range(4):
+        cohort = Cohort.objects.create(course=world.course, name=f"Extra {i}")
+        learner = UserFactory(username=f"extra-{i}")
+        Enrollment.objects.create(
+            learner=learner, course=world.course, cohort=cohort, via=Enrollment.Via.CODE
+        )
+    with django_assert_num_queries(len(first.captured_queries)):
+        client.get(url)
