@@ -157,7 +157,10 @@ def can(user: User | None, action: str, course: Course) -> bool:
             return course_role(user, course).role >= CourseRole.TA
         if course.enrollment == course.Enrollment.OPEN or can_see_drafts(user):  # type: ignore[arg-type]
             return True
-    return course_role(user, course).role >= needed
+    standing = course_role(user, course)
+    if action == "manage_members" and standing.cohort_id is not None:
+        return False  # managing moves learners between cohorts: a whole-course role only
+    return standing.role >= needed
 
 
 def teaches(user: User, course: Course) -> bool:

@@ -86,6 +86,8 @@ def enrol_self(user: User, course: Course, code: str = "") -> Joined:
         raise EnrollmentRefused(
             f"{course.title} is joined through its instructors: ask them to add you.", status=403
         )
+    if existing and not code.strip():
+        return Joined(existing, False)
     cohort = None
     if course.enrollment == Course.Enrollment.CODE or code.strip():
         cohort = cohort_for_code(code, course)

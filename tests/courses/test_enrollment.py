@@ -188,3 +188,20 @@ def test_course_staff_read_their_members_only_course_and_the_rule_is_one(code_co
     assert roles.can(ta, "view_cohort", code_course)
     assert not roles.can(ta, "manage_members", code_course)
     assert roles.course_role(ta, code_course).role == roles.CourseRole.TA
+
+
+def test_a_member_posting_the_form_again_without_a_code_stays_in(
+    student: User, student_client: Client, code_course: Course
+) -> None:
+    enrol_self(student, code_course, "K7QP3MZA")
+    response = student_client.post(reverse("courses:enrol", args=[code_course.slug]))
+    assert response.status_code == 302
+    assert Enrollment.objects.get(learner=student).cohort.name == "Tuesday group"
+
+
+def test_an_instructor_of_one_cohort_views_it_but_does_not_manage(code_course: Course) -> None:
+    cohort = code_course.cohorts.get()
+    scoped = UserFactory()
+    CourseInstructor.objects.create(user=scoped, course=code_course, cohort=cohort)
+    assert roles.can(scoped, "view_cohort", code_course)
+    assert not roles.can(scoped, "manage_members", code_course)
