@@ -32,9 +32,9 @@ class StudyhallUserAdmin(UserAdmin):
 
 @admin.register(CourseInstructor)
 class CourseInstructorAdmin(admin.ModelAdmin):
-    """Who teaches which course (accounts/roles.py); a course with no row is taught by every instructor."""
+    """Course staff (accounts/roles.py); a course with no row is taught by every instructor."""
 
-    list_display = ("course", "user")
-    list_filter = ("course",)
+    list_display = ("course", "user", "role", "cohort")
+    list_filter = ("course", "role")
     list_select_related = ("course", "user")
     autocomplete_fields = ("user",)

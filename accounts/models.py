@@ -54,17 +54,37 @@ class Profile(models.Model):
 
 
 class CourseInstructor(models.Model):
-    """An instructor assigned to a course; a course with none is taught by every instructor.
+    """A member of a course's staff: an instructor or a teaching assistant, for the whole
+    course or one cohort. A course with no staff row is taught by every instructor.
 
-    The rule is accounts/roles.py `teaches`; this table is only its data.
+    The rule is accounts/roles.py (`course_role`, `can`); this table is only its data.
     """
+
+    class Role(models.TextChoices):
+        INSTRUCTOR = "instructor", "Instructor"
+        TA = "ta", "Teaching assistant"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="teaching")
     course = models.ForeignKey("courses.Course", on_delete=models.CASCADE, related_name="instructor_rows")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.INSTRUCTOR)
+    cohort = models.ForeignKey(
+        "courses.Cohort",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="staff_rows",
+        help_text="Only this cohort's learners; empty means every learner of the course.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "course"], name="one_assignment_per_course")]
-        verbose_name = "course instructor"
+        verbose_name = "course staff member"
+        verbose_name_plural = "course staff"
 
     def __str__(self) -> str:
-        return f"{self.user} teaches {self.course}"
+        scope = f" ({self.cohort.name})" if self.cohort_id and self.cohort else ""
+        return f"{self.user}: {self.get_role_display()} of {self.course}{scope}"
+
+    def clean(self) -> None:
+        if self.cohort_id and self.course_id and self.cohort and self.cohort.course_id != self.course_id:
+            raise ValidationError({"cohort": "That cohort belongs to another course."})

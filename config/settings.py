@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # A members-only course's pages answer with its card and enrol form (courses/access.py MembersOnly).
+    "courses.middleware.MembersOnlyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import TypeAlias
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from accounts.roles import can_see_drafts
-from courses.models import Concept, Course, Module
+from accounts.models import CourseInstructor
+from accounts.roles import can, can_see_drafts, standing_annotations
+from courses.models import Concept, Course, Enrollment, Module
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes.models import Question, Quiz, RecallPlan
 
@@ -40,22 +41,75 @@ def can_see_unpublished(user: User) -> bool:
     return can_see_drafts(user)
 
 
-def course_visible_q(user: User, prefix: str = "") -> Q:
-    """Filter for rows whose course the user may see; prefix is the path to the course, e.g. "course__"."""
+class MembersOnly(Exception):
+    """The course exists and is listed, but its content is for members: show how to join.
+
+    courses/middleware.py answers it with the course's card and its enrol form (403).
+    """
+
+    def __init__(self, course: Course) -> None:
+        super().__init__(f"{course.title} is for its members.")
+        self.course = course
+
+
+def course_listed_q(user: User, prefix: str = "") -> Q:
+    """Rows whose course appears in the user's catalog: published ones, and drafts for staff."""
     return Q() if can_see_unpublished(user) else Q(**{f"{prefix}is_published": True})
 
 
+def course_visible_q(user: User, prefix: str = "") -> Q:
+    """Rows whose course content the user may read; prefix is the path to the course, e.g. "course__".
+
+    The SQL form of accounts/roles.py `can(user, "read", course)`, in the same query as the
+    rows (subqueries, no extra round trip): staff read everything; anyone reads a published
+    open course; members read their published courses; course staff read their courses.
+    """
+    if can_see_unpublished(user):
+        return Q()
+    published_open = Q(**{f"{prefix}is_published": True, f"{prefix}enrollment": Course.Enrollment.OPEN})
+    if not user.is_authenticated:
+        return published_open
+    member_of = Enrollment.objects.filter(learner_id=user.pk).values("course_id")
+    staff_of = CourseInstructor.objects.filter(user_id=user.pk).values("course_id")
+    return (
+        published_open
+        | Q(**{f"{prefix}is_published": True, f"{prefix}pk__in": member_of})
+        | Q(**{f"{prefix}pk__in": staff_of})
+    )
+
+
+def missing(user: User, course_slug: str, message: str) -> Exception:
+    """What a helper raises when its row is not readable: MembersOnly when the course is listed
+    for the user but its content is for members, else 404 (one query, on a miss only)."""
+    listed = Course.objects.filter(course_listed_q(user), slug=course_slug).first()
+    if listed is not None and not can(user, "read", listed):
+        return MembersOnly(listed)
+    return Http404(message)
+
+
 def visible_courses(user: User) -> QuerySet[Course]:
-    """Courses the user may open: published ones, and drafts for staff."""
+    """Courses whose content the user may read."""
     return Course.objects.filter(course_visible_q(user))
 
 
 def catalog_courses(user: User) -> QuerySet[Course]:
-    """Catalog rows with module and lesson counts computed in the same query."""
-    return visible_courses(user).annotate(
-        module_count=Count("modules", distinct=True),
-        lesson_count=Count("modules__lessons", distinct=True),
+    """Catalog rows, counts computed in the same query; a signed-in user's own courses first.
+
+    Members-only courses are listed too (their card and enrol form are public); each row
+    carries the user's standing (accounts/roles.py reads it without another query).
+    """
+    rows = (
+        Course.objects.filter(course_listed_q(user))
+        .annotate(
+            module_count=Count("modules", distinct=True),
+            lesson_count=Count("modules__lessons", distinct=True),
+        )
+        .annotate(**standing_annotations(user))
     )
+    # Explicit: Django drops Meta.ordering from a query with GROUP BY (the counts above).
+    if user.is_authenticated:
+        return rows.order_by(F("viewer_enrolled").desc(), "order", "title")
+    return rows.order_by("order", "title")
 
 
 def get_course_for_user(user: User, course_slug: str) -> Course:
@@ -63,6 +117,7 @@ def get_course_for_user(user: User, course_slug: str) -> Course:
     lessons = Lesson.objects.defer(*LESSON_LIST_DEFER).order_by("order", "id")
     course = (
         visible_courses(user)
+        .annotate(**standing_annotations(user))
         .prefetch_related(
             Prefetch(
                 "modules",
@@ -83,7 +138,7 @@ def get_course_for_user(user: User, course_slug: str) -> Course:
         .first()
     )
     if course is None:
-        raise Http404("No such course.")
+        raise missing(user, course_slug, "No such course.")
     return course
 
 
@@ -105,7 +160,7 @@ def get_module_for_user(user: User, course_slug: str, module_slug: str) -> Modul
         .first()
     )
     if module is None:
-        raise Http404("No such module.")
+        raise missing(user, course_slug, "No such module.")
     return module
 
 
@@ -124,5 +179,5 @@ def get_concept_for_user(user: User, course_slug: str, concept_slug: str) -> Con
         .first()
     )
     if concept is None:
-        raise Http404("No such concept.")
+        raise missing(user, course_slug, "No such concept.")
     return concept

@@ -11,10 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from accounts.models import CourseInstructor
 from courses import services as course_services
 from courses.admin_views import course_export_response, course_import_view
 from courses.authoring import AuthoringAdmin, AuthoringInline, LooseOrderedFormSet, OrderedForm
-from courses.models import Concept, Course, Module
+from courses.models import Cohort, Concept, Course, Enrollment, Module
 from lessons.models import ConceptIndexEntry, Depth, Lesson
 
 admin.site.site_header = "Studyhall admin"
@@ -32,15 +33,50 @@ class ModuleInline(AuthoringInline):
     show_change_link = True
 
 
+class CohortInline(admin.TabularInline):
+    """A course's cohorts; a code is what learners type at /join/ (courses/enrollment.py)."""
+
+    model = Cohort
+    fields = ["name", "code"]
+    extra = 0
+
+
+class StaffInline(admin.TabularInline):
+    """Instructors and teaching assistants (accounts/roles.py); a cohort narrows a role to it."""
+
+    model = CourseInstructor
+    fields = ["user", "role", "cohort"]
+    autocomplete_fields = ["user"]
+    extra = 0
+    verbose_name = "staff member"
+    verbose_name_plural = "course staff (none: every instructor teaches it)"
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "cohort":
+            course_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = Cohort.objects.filter(course_id=course_id or 0)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["learner", "course", "cohort", "via", "created_at"]
+    list_filter = ["course", "via"]
+    list_select_related = ["learner", "course", "cohort"]
+    search_fields = ["learner__username", "learner__email"]
+    autocomplete_fields = ["learner"]
+    readonly_fields = ["created_at"]
+
+
 @admin.register(Course)
 class CourseAdmin(AuthoringAdmin):
-    list_display = ["title", "slug", "is_published", "order", "updated_at"]
+    list_display = ["title", "slug", "is_published", "enrollment", "order", "updated_at"]
     list_editable = ["order"]
-    list_filter = ["is_published"]
+    list_filter = ["is_published", "enrollment"]
     search_fields = ["title", "slug", "summary"]
     ordering = ["order", "title"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [ModuleInline]
+    inlines = [ModuleInline, CohortInline, StaffInline]
     actions = ["export_as_zip"]
     change_list_template = "admin/courses/course/change_list.html"
 

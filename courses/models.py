@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -11,6 +12,11 @@ class CourseQuerySet(models.QuerySet["Course"]):
 
 
 class Course(models.Model):
+    class Enrollment(models.TextChoices):
+        OPEN = "open", "Open: anyone may read it, signed-in learners join with one click"
+        CODE = "code", "By invitation code: members only, a cohort's code lets a learner join"
+        INSTRUCTOR = "instructor", "By instructor: members only, the course staff add each learner"
+
     class CheatSheetAccess(models.TextChoices):
         AFTER_CHECKS = "after_checks", "After the learner has answered the module's checks once"
         OPEN = "open", "At once"
@@ -30,6 +36,19 @@ class Course(models.Model):
         help_text="A cheat sheet lists every answer of a module; by default a learner earns it by "
         "answering each of the module's checks once.",
     )
+    enrollment = models.CharField(
+        "enrolment",
+        max_length=20,
+        choices=Enrollment.choices,
+        default=Enrollment.OPEN,
+        help_text="Who may join; the rule is accounts/roles.py and docs/courses-and-members.md.",
+    )
+    enrollment_closed = models.BooleanField(
+        "enrolment closed", default=False, help_text="No new learners may join (members keep their access)."
+    )
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="At most this many enrolled learners; empty means no limit."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CourseQuerySet.as_manager()
@@ -42,6 +61,13 @@ class Course(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", args=[self.slug])
+
+    @property
+    def enrollment_label(self) -> str:
+        """The mode in two or three words, for cards and chips."""
+        return {"open": "Open course", "code": "By invitation code", "instructor": "By instructor"}[
+            self.enrollment
+        ]
 
 
 class Module(models.Model):
@@ -109,3 +135,55 @@ class Concept(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:concept", args=[self.course.slug, self.slug])
+
+
+class Cohort(models.Model):
+    """A group of a course's learners that its staff manage; its code lets a learner join it."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(max_length=120)
+    code = models.CharField(
+        max_length=32,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Invitation code (letters and digits, case does not matter); empty means no code.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "name"], name="cohort_name_unique_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course} / {self.name}"
+
+
+class Enrollment(models.Model):
+    """A learner's membership of a course: when, how, and in which cohort."""
+
+    class Via(models.TextChoices):
+        OPEN = "open", "Joined an open course"
+        CODE = "code", "Invitation code"
+        INSTRUCTOR = "instructor", "Added by course staff"
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments"
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
+    cohort = models.ForeignKey(
+        Cohort, on_delete=models.SET_NULL, null=True, blank=True, related_name="enrollments"
+    )
+    via = models.CharField(max_length=20, choices=Via.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["course", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "course"], name="one_enrollment_per_course"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} in {self.course}"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
-from django.http import Http404
 from django.urls import reverse
 
-from courses.access import User, course_visible_q
+from courses.access import User, course_visible_q, missing
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes.models import Option, Question
 
@@ -58,7 +57,7 @@ def get_lesson_for_user(user: User, course_slug: str, module_slug: str, lesson_s
         .first()
     )
     if lesson is None:
-        raise Http404("No such lesson.")
+        raise missing(user, course_slug, "No such lesson.")
     course = lesson.module.course
     entries = list(
         ConceptIndexEntry.objects.filter(lesson=lesson).select_related("concept").order_by("order", "id")

@@ -1,4 +1,4 @@
-"""Access helpers for the mastery pages: who is an instructor, and the cheat-sheet module and course."""
+"""Access helpers for the mastery pages: the course for its staff pages, and the cheat sheets."""
 
 from __future__ import annotations
 
@@ -6,26 +6,33 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404
 
-from accounts.roles import is_instructor, teaches
+from accounts.roles import can, is_course_staff_anywhere, standing_annotations
 from courses.access import User, course_visible_q
 from courses.models import Course, Module
 from lessons.models import Lesson
 from quizzes.models import Option, Question
 
 
-def get_course_for_instructor(user: User, course_slug: str) -> Course:
-    """A course for its cohort page: 403 for anyone but its instructors, 404 for an unknown course.
+def get_course_for_staff(user: User, course_slug: str, action: str = "view_cohort") -> Course:
+    """A course for its staff pages: 403 for anyone not on some course's staff, 404 for an
+    unknown course, 403 unless accounts/roles.py `can(user, action, course)`.
 
-    Being an instructor at all is checked first so that a learner cannot probe which draft
-    courses exist; whether they teach this one (accounts/roles.py) once the course is known.
+    Being on some course's staff is checked first so that a learner cannot probe which
+    draft courses exist. The course carries the user's standing (no second query for it).
     """
-    if not is_instructor(user):
-        raise PermissionDenied("Only instructors can see the cohort.")
-    course = Course.objects.filter(course_visible_q(user), slug=course_slug).first()
+    if not is_course_staff_anywhere(user):
+        raise PermissionDenied("Only a course's instructors and teaching assistants can see its cohort.")
+    course = (
+        Course.objects.filter(course_visible_q(user), slug=course_slug)
+        .annotate(**standing_annotations(user))
+        .first()
+    )
     if course is None:
         raise Http404("No such course.")
-    if not teaches(user, course):
-        raise PermissionDenied("Only this course's instructors can see its cohort.")
+    if not can(user, action, course):
+        if action == "manage_members":
+            raise PermissionDenied("Only this course's instructors can manage its members.")
+        raise PermissionDenied("Only this course's instructors and teaching assistants can see its cohort.")
     return course
 
 

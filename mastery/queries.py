@@ -318,28 +318,25 @@ class QuestionStat:
 
 
 @dataclass(frozen=True)
+class LearnerRecall:
+    learner: User
+    value: float
+
+    @property
+    def percent(self) -> int:
+        return scheduling.recall_percent(self.value)
+
+
+@dataclass(frozen=True)
 class Forgetting:
     concept: Concept
     mean: float
     learners: int
+    who: list[LearnerRecall] = field(default_factory=list)  # under the threshold, lowest first
 
     @property
     def percent(self) -> int:
         return scheduling.recall_percent(self.mean)
-
-
-def cohort_answerers(course: Course) -> list[User]:
-    """Everyone who answered in the course, deleted accounts included, each with `account_deleted_at`.
-
-    Deleted accounts are anonymous placeholders (accounts/services.py account_delete): their
-    answers count in the statistics, but they are not rows of the heatmap.
-    """
-    return list(
-        User.objects.filter(attempts__question__course=course)
-        .annotate(account_deleted_at=F("profile__deleted_at"))
-        .distinct()
-        .order_by("username")
-    )
 
 
 def cohort_heatmap(course: Course, learners: Sequence[User], now: datetime) -> Heatmap:
@@ -372,10 +369,10 @@ def cohort_heatmap(course: Course, learners: Sequence[User], now: datetime) -> H
     return Heatmap(concepts=concepts, targets=targets, rows=rows)
 
 
-def first_attempt_correctness(course: Course) -> list[QuestionStat]:
+def first_attempt_correctness(course: Course, learners: Sequence[User] | None = None) -> list[QuestionStat]:
     """Per question, hardest first: learners whose first answer was right, out of those who answered.
 
-    For free recall, "right" means graded Good or Easy.
+    For free recall, "right" means graded Good or Easy. `learners` narrows it to a cohort.
 
     Two queries: the questions, and one aggregate over each learner's first attempt.
     """
@@ -386,10 +383,12 @@ def first_attempt_correctness(course: Course) -> list[QuestionStat]:
     right = Q(question__kind=Question.Kind.CHOICE, is_correct=True) | Q(
         question__kind=Question.Kind.FREE, grade__gte=Grade.GOOD
     )
+    firsts = Attempt.objects.filter(question__course=course, pk=Subquery(first.values("pk")[:1]))
+    if learners is not None:
+        firsts = firsts.filter(learner__in=[learner.pk for learner in learners])
     stats = {
         row["question_id"]: row
-        for row in Attempt.objects.filter(question__course=course, pk=Subquery(first.values("pk")[:1]))
-        .order_by()
+        for row in firsts.order_by()
         .values("question_id")
         .annotate(attempted=Count("pk"), correct=Count("pk", filter=right))
     }
@@ -409,9 +408,14 @@ def first_attempt_correctness(course: Course) -> list[QuestionStat]:
 
 
 def forgetting_soon(
-    course: Course, now: datetime, days: int = FORGETTING_DAYS, below: float = FORGETTING_BELOW
+    course: Course,
+    now: datetime,
+    days: int = FORGETTING_DAYS,
+    below: float = FORGETTING_BELOW,
+    learners: Sequence[User] | None = None,
 ) -> list[Forgetting]:
-    """Concepts whose mean chance of a right answer in `days` days, across learners, is under `below`.
+    """Concepts whose mean chance of a right answer in `days` days, across learners, is under `below`,
+    each naming the learners under `below` on it (lowest first). `learners` narrows it to a cohort.
 
     One query.
 
@@ -419,20 +423,29 @@ def forgetting_soon(
     read `days` ahead.
     """
     moment = now + timedelta(days=days)
-    per_concept: dict[int, list[float]] = defaultdict(list)
+    per_concept: dict[int, list[tuple[float, User]]] = defaultdict(list)
     concepts: dict[int, Concept] = {}
-    for row in ConceptMastery.objects.filter(concept__course=course, knowledge__isnull=False).select_related(
-        "concept"
-    ):
+    rows = ConceptMastery.objects.filter(concept__course=course, knowledge__isnull=False)
+    if learners is not None:
+        rows = rows.filter(learner__in=[learner.pk for learner in learners])
+    for row in rows.select_related("concept", "learner").order_by("learner__username", "concept_id"):
         value = concept_probability(row, moment)
         if value is not None:
-            per_concept[row.concept_id].append(value)
+            per_concept[row.concept_id].append((value, row.learner))
             concepts[row.concept_id] = row.concept
-    result = [
-        Forgetting(concept=concepts[pk], mean=sum(values) / len(values), learners=len(values))
-        for pk, values in per_concept.items()
-        if sum(values) / len(values) < below
-    ]
+    result = []
+    for pk, pairs in per_concept.items():
+        mean = sum(value for value, _ in pairs) / len(pairs)
+        if mean < below:
+            who = sorted((pair for pair in pairs if pair[0] < below), key=lambda pair: pair[0])
+            result.append(
+                Forgetting(
+                    concept=concepts[pk],
+                    mean=mean,
+                    learners=len(pairs),
+                    who=[LearnerRecall(learner, value) for value, learner in who],
+                )
+            )
     result.sort(key=lambda f: (f.mean, f.concept.name))
     return result
 

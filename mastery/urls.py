@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mastery.views import cheat_sheet, dashboard, review
+from mastery.views import cheat_sheet, cohort, dashboard, review
 
 app_name = "mastery"
 urlpatterns = [
@@ -15,7 +15,11 @@ urlpatterns = [
     path(
         "courses/<slug:course_slug>/recall/<slug:plan_slug>/start/", review.recall_start, name="recall_start"
     ),
-    path("courses/<slug:course_slug>/cohort/", dashboard.cohort, name="cohort"),
+    path("courses/<slug:course_slug>/cohort/", cohort.cohort, name="cohort"),
+    path(
+        "courses/<slug:course_slug>/cohort/learners/<int:learner_id>/", cohort.learner, name="cohort_learner"
+    ),
+    path("courses/<slug:course_slug>/cohort/<slug:table>.csv", cohort.export, name="cohort_export"),
     path(
         "courses/<slug:course_slug>/modules/<slug:module_slug>/cheat-sheet/",
         cheat_sheet.module_cheat_sheet,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db.models import Prefetch
-from django.http import Http404
 
-from courses.access import User, course_visible_q
+from courses.access import User, course_visible_q, missing
 from lessons.models import Lesson, Section
 from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
 
@@ -35,7 +34,7 @@ def get_quiz_for_user(user: User, course_slug: str, quiz_slug: str) -> Quiz:
         .first()
     )
     if quiz is None:
-        raise Http404("No such quiz.")
+        raise missing(user, course_slug, "No such quiz.")
     return quiz
 
 
@@ -61,7 +60,7 @@ def get_recall_plan_for_user(user: User, course_slug: str, plan_slug: str) -> Re
         .first()
     )
     if plan is None:
-        raise Http404("No such recall plan.")
+        raise missing(user, course_slug, "No such recall plan.")
     return plan
 
 
@@ -74,7 +73,7 @@ def get_question_for_user(user: User, course_slug: str, question_slug: str) -> Q
         .first()
     )
     if question is None:
-        raise Http404("No such question.")
+        raise missing(user, course_slug, "No such question.")
     return question
 
 

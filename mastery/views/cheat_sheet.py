@@ -11,9 +11,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from accounts.roles import is_instructor
 from courses.access import course_visible_q
 from courses.models import Course
-from mastery.access import get_cheat_sheet_course_for_user, get_cheat_sheet_module_for_user, is_instructor
+from mastery.access import get_cheat_sheet_course_for_user, get_cheat_sheet_module_for_user
 from mastery.cheatsheet import (
     OPEN_LOCK,
     AskedIn,

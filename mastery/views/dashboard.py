@@ -1,4 +1,4 @@
-"""The learner dashboard and the instructor cohort page."""
+"""The learner dashboard (the staff's cohort pages are mastery/views/cohort.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +13,8 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from accounts.services import profile_for
-from mastery.access import get_course_for_instructor
 from mastery.levels import Level
-from mastery.queries import (
-    cohort_answerers,
-    cohort_heatmap,
-    first_attempt_correctness,
-    forgetting_soon,
-    learner_dashboard,
-)
+from mastery.queries import learner_dashboard
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -40,25 +33,3 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     # The "refresh" control swaps only the body, so htmx asks for the fragment.
     template = "mastery/dashboard.html#body" if request.htmx else "mastery/dashboard.html"
     return render(request, template, {"data": data, "levels": LEVELS, "profile": profile})
-
-
-@require_GET
-@login_required
-def cohort(request: HttpRequest, course_slug: str) -> HttpResponse:
-    course = get_course_for_instructor(request.user, course_slug)
-    answerers = cohort_answerers(course)
-    # Deleted accounts are anonymous: no heatmap row, but their answers stay in the statistics.
-    learners = [learner for learner in answerers if learner.account_deleted_at is None]  # type: ignore[attr-defined]
-    now = timezone.now()
-    return render(
-        request,
-        "mastery/cohort.html",
-        {
-            "course": course,
-            "heatmap": cohort_heatmap(course, learners, now),
-            "questions": first_attempt_correctness(course),
-            "forgetting": forgetting_soon(course, now),
-            "levels": LEVELS,
-            "deleted_learners": len(answerers) - len(learners),
-        },
-    )

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from courses import admin_views
-from courses.models import Course
+from courses.models import Course, Enrollment
 from lessons.models import ConceptIndexEntry, Depth, Lesson
 from quizzes.models import RecallPlan
 from tests import factories
@@ -90,8 +90,12 @@ def _one_of_each() -> dict[type[models.Model], models.Model]:
     prompt = factories.RecallPromptFactory(
         day=factories.RecallDayFactory(plan=factories.RecallPlanFactory(course=course)), question=question
     )
+    enrollment = Enrollment.objects.create(
+        learner=factories.UserFactory(), course=course, via=Enrollment.Via.INSTRUCTOR
+    )
     objects: list[models.Model] = [
         course,
+        enrollment,
         module,
         lesson,
         concept,

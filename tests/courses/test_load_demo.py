@@ -77,3 +77,20 @@ def test_makefile_targets() -> None:
     reset = makefile[makefile.index("\ndemo-reset: ") :].split("\n\n")[0]
     assert "load_demo\n" in demo and "--reset" not in demo
     assert "load_demo --reset" in reset
+
+
+def test_the_demo_student_is_in_a_demo_cohort_taught_by_the_demo_instructor(settings: Settings) -> None:
+    from accounts import roles
+    from courses.models import Enrollment
+
+    settings.DEBUG = True
+    output = load()
+    load()  # a second run adds nothing
+
+    course = Course.objects.get(slug=settings.DEMO_COURSE_SLUG)
+    enrollment = Enrollment.objects.get(course=course)
+    assert enrollment.learner.username == "student" and enrollment.cohort.name == "Demo cohort"
+    assert "demo cohort: Demo cohort (invitation code DEMO2345)" in output
+    instructor = User.objects.get(username="instructor")
+    assert roles.course_role(instructor, course).role == roles.CourseRole.INSTRUCTOR
+    assert roles.course_role(enrollment.learner, course).role == roles.CourseRole.LEARNER

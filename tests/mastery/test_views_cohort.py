@@ -104,7 +104,7 @@ def test_heatmap_shows_each_learner_against_each_concept(
     html = instructor_client.get(url(mast_course)).content.decode()
     table = html[html.index('class="heatmap"') : html.index("</table>")]
 
-    assert "2 learners have answered" in html
+    assert "All learners: 2 learners." in html
     assert "never-answered" not in html
     assert table.index("outsider") < table.index("student")
     student_row = table[table.index(">student<") :]
@@ -165,18 +165,22 @@ def test_concepts_forgetting_soon(instructor_client: Client, student: User, mast
     ReviewCard.objects.create(
         learner=student, question=alpha.questions.get(), stability=200.0, difficulty=5, last_review=now
     )
+    AttemptFactory(learner=student, question=alpha.questions.get())  # what puts them in the cohort
 
     html = instructor_client.get(url(mast_course)).content.decode()
     section = html[html.index('id="forgetting-h"') :]
 
     assert "Alpha idea" in section and "Beta idea" not in section
     assert "expected to answer right in 3 days (1 learner)" in section
+    # "Forgetting soon" names who, with their own figure, linked to their page.
+    assert reverse("mastery:cohort_learner", args=[mast_course.slug, student.pk]) in section
+    assert ">student</a> (" in section
 
 
 def test_empty_cohort(instructor_client: Client, mast_course: Course) -> None:
     html = instructor_client.get(url(mast_course)).content.decode()
 
-    assert "No learner has answered a question in this course yet." in html
+    assert "No learner here yet: learners appear once they enrol or answer a question." in html
     assert "No concept is about to be forgotten." in html
 
 

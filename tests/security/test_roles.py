@@ -16,13 +16,19 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import roles
 from accounts.models import CourseInstructor
 from courses.demo import instructors_group_ensure
-from courses.models import Course
+from courses.models import Course, Enrollment
 from tests.factories import UserFactory, build_course
 
 pytestmark = pytest.mark.django_db
 
-# Every named route that only instructors may open, outside the admin (checked against the resolver below).
-INSTRUCTOR_ONLY = {"mastery:cohort"}
+# Every named route that only course staff may open, outside the admin (checked against the resolver
+# below), with the URL arguments after the course slug.
+INSTRUCTOR_ONLY = {
+    "mastery:cohort": (),
+    "mastery:cohort_export": ("levels",),
+    "mastery:cohort_learner": ("LEARNER",),
+    "courses:members": (),
+}
 
 
 @dataclass
@@ -69,19 +75,27 @@ def test_every_instructor_only_route_is_listed_here() -> None:
         return found
 
     # A new instructor page must be added to INSTRUCTOR_ONLY (and so to these tests) to pass.
-    assert {name for name in names(get_resolver().url_patterns) if "cohort" in name} == INSTRUCTOR_ONLY
+    routes = names(get_resolver().url_patterns)
+    staff_pages = {name for name in routes if "cohort" in name or "members" in name}
+    assert staff_pages == set(INSTRUCTOR_ONLY)
 
 
 @pytest.mark.parametrize("name", sorted(INSTRUCTOR_ONLY))
 def test_instructor_pages_by_persona(world: World, name: str) -> None:
-    url = reverse(name, args=[world.course.slug])
+    def url_of(course: Course) -> str:
+        extra = [world.student.pk if arg == "LEARNER" else arg for arg in INSTRUCTOR_ONLY[name]]
+        return reverse(name, args=[course.slug, *extra])
+
+    for course in (world.course, world.other_course):
+        Enrollment.objects.create(learner=world.student, course=course, via=Enrollment.Via.OPEN)
+    url = url_of(world.course)
     anonymous = client_for(None).get(url)
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
     assert client_for(world.student).get(url).status_code == 403
     assert client_for(world.other).get(url).status_code == 403
     assert client_for(world.own).get(url).status_code == 200
     # Their own course is open to the other instructor, as this one is closed.
-    assert client_for(world.other).get(reverse(name, args=[world.other_course.slug])).status_code == 200
+    assert client_for(world.other).get(url_of(world.other_course)).status_code == 200
 
 
 def test_the_cohort_link_follows_the_same_rule(world: World) -> None:

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from courses.bundles import BundleError, import_bundle
 from courses.demo import demo_accounts_ensure
+from courses.demo_members import demo_members_ensure
 from courses.models import Course
 
 
@@ -52,3 +53,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"demo {account.role}: {account.username} / {account.password}")
             else:
                 self.stdout.write(f"demo {account.role}: {account.username} exists, left as it is")
+        cohort = demo_members_ensure()
+        if cohort is not None:
+            self.stdout.write(
+                f"demo cohort: {cohort.name} (invitation code {cohort.code}), taught by instructor"
+            )
