@@ -83,9 +83,14 @@ def mastery_recompute(
     ids = sorted(set(concept_ids)) if concept_ids is not None else _concepts_to_recompute(learner_id)
     if not ids:
         return 0
+    # The links of the concepts to recompute, and of every question the learner answered:
+    # trust and prior read all of the learner's answers, not only these concepts' (whether
+    # self-grades match multiple-choice results is a fact about the learner).
+    answered = Attempt.objects.filter(learner_id=learner_id).values("question_id")
     links = list(
-        ConceptQuestion.objects.filter(concept_id__in=ids)
+        ConceptQuestion.objects.filter(Q(concept_id__in=ids) | Q(question_id__in=answered))
         .annotate(options=Count("question__options"))  # type: ignore[misc]
+        .order_by("concept_id", "question_id")
         .values_list(
             "concept_id",
             "question_id",
@@ -96,9 +101,10 @@ def mastery_recompute(
             "concept__course_id",
         )
     )
-    question_ids = {question_id for _, question_id, *_ in links}
-    attempts = (
-        Attempt.objects.filter(learner_id=learner_id, question_id__in=question_ids)
+    # Every attempt of the learner, read once: the evidence of the concepts recomputed and
+    # the records of trust and prior both come from it.
+    attempts = list(
+        Attempt.objects.filter(learner_id=learner_id)
         .order_by("created_at", "id")
         .values_list(
             "question_id",
@@ -112,29 +118,39 @@ def mastery_recompute(
             "key_points_recalled",
         )
     )
-    # Trust and prior read all of the learner's answers, not only these concepts': whether
-    # self-grades match multiple-choice results is a fact about the learner.
+    concepts_of: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    for concept_id, question_id, _, kind, _, options, _ in links:
+        concepts_of[question_id].append((concept_id, kind, options))
     records = [
-        GradeRecord(concept_id=c, kind=kind, mode=mode, grade=grade, is_correct=ok, revealed=rev)
-        for c, kind, mode, grade, ok, rev in ConceptQuestion.objects.filter(
-            question__attempts__learner_id=learner_id
-        ).values_list(
-            "concept_id",
-            "question__kind",
-            "question__attempts__mode",
-            "question__attempts__grade",
-            "question__attempts__is_correct",
-            "question__attempts__revealed",
+        GradeRecord(
+            concept_id=concept_id,
+            kind=kind,
+            mode=mode,
+            grade=grade,
+            is_correct=ok,
+            revealed=rev,
+            options=options,
         )
+        for question_id, mode, grade, ok, rev, *_ in attempts
+        for concept_id, kind, options in concepts_of[question_id]
     ]
     trust = self_grade_trust(records)
     prior = learner_prior(records, trust)
     # The model counts days (spacing, clean runs) in the learner's local time, not UTC's.
     zone = learner_tz(learner_id)
-    models = scheduling.course_models({course_id for *_, course_id in links})
+    wanted = set(ids)
+    questions_of: dict[int, list[tuple[int, int, str, str, int]]] = defaultdict(list)
+    course_of: dict[int, int] = {}
+    for concept_id, question_id, depth, kind, slug, options, course_id in links:
+        if concept_id in wanted:
+            questions_of[concept_id].append((question_id, depth, kind, slug, options))
+            course_of[concept_id] = course_id
+    question_ids = {question_id for rows in questions_of.values() for question_id, *_ in rows}
+    models = scheduling.course_models(set(course_of.values()))
     by_question: dict[int, list[tuple]] = defaultdict(list)
     for row in attempts:
-        by_question[row[0]].append(row)
+        if row[0] in question_ids:
+            by_question[row[0]].append(row)
     cards = {
         rc.question_id: rc
         for rc in ReviewCard.objects.filter(learner_id=learner_id, question_id__in=question_ids).only(
@@ -142,12 +158,6 @@ def mastery_recompute(
         )
     }
     targets = concept_targets(ids)
-
-    questions_of: dict[int, list[tuple[int, int, str, str, int]]] = defaultdict(list)
-    course_of: dict[int, int] = {}
-    for concept_id, question_id, depth, kind, slug, options, course_id in links:
-        questions_of[concept_id].append((question_id, depth, kind, slug, options))
-        course_of[concept_id] = course_id
 
     rows = []
     for concept_id in ids:
@@ -198,6 +208,7 @@ def mastery_recompute(
                 next_step=result.next_step[:500],
                 attempts_count=len(items),
                 last_attempt_at=max((item.created_at for item in items), default=None),
+                standing=result.standing.as_json(),
                 updated_at=now,
             )
         )
@@ -217,6 +228,7 @@ def mastery_recompute(
             "next_step",
             "attempts_count",
             "last_attempt_at",
+            "standing",
             "updated_at",
         ],
     )

@@ -335,10 +335,23 @@ def review_queue(*, learner: User, now: datetime, tz: tzinfo, limit: int) -> lis
 def lesson_mark_read(*, learner: User, lesson: Lesson, now: datetime | None = None) -> LessonRead:
     """Mark a lesson read (once: a second call keeps the first date)."""
     with transaction.atomic():
-        read, _ = LessonRead.objects.get_or_create(
+        read, created = LessonRead.objects.get_or_create(
             learner=learner, lesson=lesson, defaults={"read_at": now or timezone.now()}
         )
+        if created:
+            learner_id = learner.pk
+            transaction.on_commit(lambda: _dashboard_refresh_enqueue(learner_id))
     return read
+
+
+def _dashboard_refresh_enqueue(learner_id: int) -> None:
+    """Queue the rebuild of the learner's dashboard snapshots; a broker down delays it to the nightly run."""
+    from mastery.tasks import refresh_dashboard
+
+    try:
+        refresh_dashboard.delay(learner_id)
+    except Exception:  # as in mastery_recompute_enqueue: the read is saved either way
+        logger.warning("could not queue the dashboard refresh of learner %s", learner_id, exc_info=True)
 
 
 def recall_enroll(*, learner: User, plan: RecallPlan, today: date) -> RecallEnrollment:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.db import DatabaseError
+from django.utils import timezone
 
 from mastery.progress import mastery_decay_all, mastery_recompute
 from mastery.services import course_memory_fit_all, digest_send_all, recall_queue_prepare_all
+from mastery.snapshot import snapshots_build
 
 # Bounded retries with exponential backoff: a database blip retries, a bug does not loop forever.
 RETRY = {
@@ -20,8 +22,16 @@ RETRY = {
 
 @shared_task(**RETRY)
 def recompute_mastery(learner_id: int, concept_ids: list[int] | None = None) -> None:
-    """After attempts: recompute the learner's mastery of the given concepts (all when None)."""
-    mastery_recompute(learner_id=learner_id, concept_ids=concept_ids)
+    """After attempts: recompute the given concepts (all when None), then the learner's dashboard."""
+    now = timezone.now()
+    mastery_recompute(learner_id=learner_id, concept_ids=concept_ids, now=now)
+    snapshots_build([learner_id], now)
+
+
+@shared_task(**RETRY)
+def refresh_dashboard(learner_id: int) -> None:
+    """After a lesson read: rebuild the learner's dashboard snapshots (module progress moved)."""
+    snapshots_build([learner_id], timezone.now())
 
 
 @shared_task(**RETRY)

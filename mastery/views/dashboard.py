@@ -20,8 +20,8 @@ from mastery.queries import (
     cohort_heatmap,
     first_attempt_correctness,
     forgetting_soon,
-    learner_dashboard,
 )
+from mastery.snapshot import dashboard_read
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -36,7 +36,8 @@ LEVELS = list(Level)
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     profile = profile_for(user)
-    data = learner_dashboard(user, today=profile.local_today(), tz=profile.tz, now=timezone.now())
+    # Read from the learner's snapshots (mastery.snapshot): a fixed few queries at any size.
+    data = dashboard_read(user, today=profile.local_today(), tz=profile.tz, now=timezone.now())
     # The "refresh" control swaps only the body, so htmx asks for the fragment.
     template = "mastery/dashboard.html#body" if request.htmx else "mastery/dashboard.html"
     return render(request, template, {"data": data, "levels": LEVELS, "profile": profile})

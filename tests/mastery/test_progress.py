@@ -211,12 +211,13 @@ def test_recompute_query_count_is_fixed(
 ) -> None:
     ids = history(student, concepts, attempts)
 
-    # savepoint, learner lock, links, attempts, all attempts' concepts (trust and prior), profile,
-    # the courses' memory models, cards, targets, upsert, release
-    with django_assert_num_queries(11):
+    # savepoint, learner lock, links (these concepts' and the answered questions'), every
+    # attempt of the learner (read once: evidence, trust and prior), profile, the courses'
+    # memory models, cards, targets, upsert, release
+    with django_assert_num_queries(10):
         mastery_recompute(learner_id=student.pk, concept_ids=ids, now=NOW)
     # + the concepts the learner touched
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(11):
         assert mastery_recompute(learner_id=student.pk, now=NOW) == concepts
 
     assert ConceptMastery.objects.filter(learner=student, level__gte=Level.ATTEMPTED).count() == concepts
