@@ -7,23 +7,28 @@ number of queries and writes the result in one upsert.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.days import learner_tz
+from accounts.models import Profile
 from courses.models import Concept
 from mastery import scheduling
 from mastery.levels import (
     EvidenceItem,
     GradeRecord,
     Level,
+    Standing,
     assess,
     learner_prior,
+    probability_at,
+    read_level,
     self_grade_trust,
     target_for_depth,
 )
@@ -235,21 +240,156 @@ def mastery_recompute(
     return len(rows)
 
 
-def mastery_decay_all(now: datetime | None = None) -> int:
-    """Refresh every learner who has mastery rows, one learner per transaction; returns how many learners.
+@dataclass(frozen=True)
+class Refresh:
+    """What one refresh of some learners did."""
 
-    Levels only change with attempts, but retrievability falls with time, so the nightly
-    run recomputes both. Each learner costs the same few queries however many concepts.
-    """
-    now = now or timezone.now()
-    # Learners with attempts but no mastery rows yet are included: their after-attempt
-    # recompute may have been lost (broker down), and this run is what catches it up.
-    learner_ids = sorted(
-        # order_by(): the models' default ordering is not allowed inside a UNION.
-        ConceptMastery.objects.order_by()
-        .values_list("learner_id", flat=True)
-        .union(Attempt.objects.order_by().values_list("learner_id", flat=True))
+    learners: int
+    recomputed: int  # learners replayed from their attempts (new answers, or no stored standing)
+    rows: int  # mastery rows whose level, words, estimate or recall moved
+
+
+def _stale_learners(learner_ids: Sequence[int], stored: dict[int, list[tuple]]) -> set[int]:
+    """Learners whose rows do not reflect their attempts: an answer after the newest one counted
+    (its after-attempt task was lost), answers but no rows, or a row without a usable standing."""
+    newest = dict(
+        Attempt.objects.filter(learner_id__in=learner_ids, question__concepts__isnull=False)
+        .order_by()
+        .values("learner_id")
+        .annotate(last=Max("created_at"))
+        .values_list("learner_id", "last")
     )
-    for learner_id in learner_ids:
+    stale = set()
+    for learner_id, last in newest.items():
+        rows = stored.get(learner_id, [])
+        counted = max((row[LAST_ATTEMPT] for row in rows if row[LAST_ATTEMPT]), default=None)
+        if (
+            counted is None
+            or counted < last
+            or any(Standing.from_json(row[STANDING]) is None for row in rows)
+        ):
+            stale.add(learner_id)
+    return stale
+
+
+# The columns the refresh reads, in order (indexes below name the ones it needs by name).
+REFRESH_FIELDS = (
+    "pk",
+    "learner_id",
+    "concept_id",
+    "concept__course_id",
+    "level",
+    "probability",
+    "retrievability",
+    "explanation",
+    "next_step",
+    "knowledge",
+    "stability",
+    "memory_at",
+    "standing",
+    "last_attempt_at",
+)
+STANDING = REFRESH_FIELDS.index("standing")
+LAST_ATTEMPT = REFRESH_FIELDS.index("last_attempt_at")
+
+
+def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
+    """Bring these learners' ConceptMastery rows to `now`; what changes overnight is only time.
+
+    A level, its explanation and next step are read from the stored standing and concept
+    trace at `now` (levels.read_level, the rule assess uses), and each concept's recall
+    from its cards: no attempt is replayed. A learner whose rows miss some of their
+    attempts is recomputed from them instead (mastery_recompute). Only rows that moved are
+    written, in batched UPDATEs. A fixed number of queries for any number of learners
+    (plus the recompute of the stale ones); gives the same rows as mastery_recompute at `now`.
+    """
+    ids = sorted(set(learner_ids))
+    stored: dict[int, list[tuple]] = defaultdict(list)
+    for row in ConceptMastery.objects.filter(learner_id__in=ids).order_by("pk").values_list(*REFRESH_FIELDS):
+        stored[row[1]].append(row)
+    stale = _stale_learners(ids, stored)
+    for learner_id in sorted(stale):
         mastery_recompute(learner_id=learner_id, now=now)
-    return len(learner_ids)
+    fresh = [pk for pk in ids if pk not in stale and stored.get(pk)]
+    concept_ids = {row[2] for pk in fresh for row in stored[pk]}
+    targets = concept_targets(concept_ids)
+    questions_of: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for concept_id, question_id, depth in (
+        ConceptQuestion.objects.filter(concept_id__in=concept_ids)
+        .order_by("concept_id", "question_id")
+        .values_list("concept_id", "question_id", "question__depth")
+    ):
+        questions_of[concept_id].append((question_id, depth))
+    cards: dict[tuple[int, int], ReviewCard] = {
+        (rc.learner_id, rc.question_id): rc
+        for rc in ReviewCard.objects.filter(learner_id__in=fresh, last_review__isnull=False).only(
+            "learner_id", *ReviewCard.MEMORY_FIELDS
+        )
+    }
+    models = scheduling.course_models({row[3] for pk in fresh for row in stored[pk]})
+    zones = dict(Profile.objects.filter(user_id__in=fresh).values_list("user_id", "time_zone"))
+    changed: list[tuple] = []
+    for learner_id in fresh:
+        zone = Profile(time_zone=zones.get(learner_id) or "UTC").tz
+        for row in stored[learner_id]:
+            pk, _, concept_id, course_id, level, probability, recall, explanation, next_step = row[:9]
+            knowledge, stability, memory_at, standing_json = row[9:13]
+            standing = Standing.from_json(standing_json)
+            assert standing is not None  # _stale_learners sent the others to a recompute
+            p = probability_at(knowledge, stability, memory_at, now) if standing.attempted else None
+            reading = read_level(
+                standing,
+                p,
+                target=targets[concept_id],
+                available_depths=[depth for _, depth in questions_of[concept_id]],
+                tz=zone,
+            )
+            concept_cards = [
+                cards[(learner_id, q)] for q, _ in questions_of[concept_id] if (learner_id, q) in cards
+            ]
+            new = (
+                int(reading.level),
+                p,
+                mean_retrievability(concept_cards, now, models.get(course_id, scheduling.DEFAULT_MODEL)),
+                reading.explanation[:500],
+                reading.next_step[:500],
+            )
+            if new != (level, probability, recall, explanation, next_step):
+                changed.append((pk, *new))
+    _rows_update(changed, now)
+    return Refresh(learners=len(ids), recomputed=len(stale), rows=len(changed))
+
+
+UPDATE_BATCH = 2000
+
+
+def _rows_update(changed: Sequence[tuple], now: datetime) -> None:
+    """UPDATE ... FROM (VALUES ...) in batches: one statement per batch, on PostgreSQL and SQLite alike."""
+    table = connection.ops.quote_name(ConceptMastery._meta.db_table)
+    types = ("integer", "integer", "double precision", "double precision", "text", "text")
+    row = "(" + ", ".join(f"CAST(%s AS {kind})" for kind in types) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(changed), UPDATE_BATCH):
+            batch = changed[start : start + UPDATE_BATCH]
+            cursor.execute(
+                # A WITH list names the VALUES columns in both PostgreSQL and SQLite.
+                f"WITH v(id, level, probability, recall, explanation, next_step) AS "
+                f"(VALUES {', '.join([row] * len(batch))}) "
+                f"UPDATE {table} SET level = v.level, probability = v.probability, "
+                "retrievability = v.recall, explanation = v.explanation, next_step = v.next_step, "
+                f"updated_at = %s FROM v WHERE {table}.id = v.id",
+                [*(value for values in batch for value in values), now],
+            )
+
+
+def mastery_decay_all(now: datetime | None = None) -> int:
+    """The nightly refresh of every learner, in this process: every chunk of a run (mastery.nightly).
+
+    The beat task fans the same chunks out over the workers instead. A run of its own,
+    named by the exact moment (the beat's runs are named by date, so that rerunning one
+    resumes it); returns how many learners.
+    """
+    from mastery.nightly import nightly_run_here
+
+    now = now or timezone.now()
+    return nightly_run_here(now, key=f"here-{now.isoformat()}").learners

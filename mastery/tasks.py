@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import group, shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
-from mastery.progress import mastery_decay_all, mastery_recompute
+from mastery.nightly import nightly_chunk, nightly_finish, nightly_plan, pending_chunks
+from mastery.progress import mastery_recompute
 from mastery.services import course_memory_fit_all, digest_send_all, recall_queue_prepare_all
 from mastery.snapshot import snapshots_build
 
@@ -35,9 +36,21 @@ def refresh_dashboard(learner_id: int) -> None:
 
 
 @shared_task(**RETRY)
-def nightly_mastery_decay() -> None:
-    """Refresh every learner's retrievability and levels as time passes."""
-    mastery_decay_all()
+def nightly_mastery_decay(key: str | None = None) -> int:
+    """Plan (or resume) tonight's refresh and fan its pending chunks out over the workers; how many chunks."""
+    run = nightly_plan(timezone.now(), key)
+    pending = list(pending_chunks(run).values_list("pk", flat=True))
+    if pending:
+        group(nightly_mastery_chunk.s(chunk_id) for chunk_id in pending).apply_async()
+    else:
+        nightly_finish(run)
+    return len(pending)
+
+
+@shared_task(**RETRY)
+def nightly_mastery_chunk(chunk_id: int) -> None:
+    """One chunk of the nightly refresh (mastery.nightly): done once, redone if its worker died."""
+    nightly_chunk(chunk_id)
 
 
 @shared_task(**RETRY)

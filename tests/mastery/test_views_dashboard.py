@@ -241,6 +241,7 @@ def test_query_count_does_not_grow(
         again = student_client.get(URL)
 
     assert again.status_code == 200
+
     def region(text: str) -> str:  # the page after the header (which carries a fresh CSRF token)
         return text[text.index('id="dashboard-body"') :]
 
