@@ -45,9 +45,10 @@ def _learners(first: int | None = None, last: int | None = None) -> list[int]:
     )
 
 
-def nightly_plan(now: datetime, key: str | None = None, size: int = CHUNK_SIZE) -> NightlyRun:
+def nightly_plan(now: datetime, key: str | None = None, size: int | None = None) -> NightlyRun:
     """The run named `key` (now's UTC date by default), with its chunks; planned once, then resumed."""
     key = key or now.astimezone(UTC).date().isoformat()
+    size = size or CHUNK_SIZE
     with transaction.atomic():
         run, _ = NightlyRun.objects.select_for_update().get_or_create(key=key, defaults={"now": now})
         if not run.chunk_rows.exists():
@@ -156,7 +157,7 @@ def nightly_finish(run: NightlyRun) -> bool:
     return True
 
 
-def nightly_run_here(now: datetime, key: str | None = None, size: int = CHUNK_SIZE) -> Totals:
+def nightly_run_here(now: datetime, key: str | None = None, size: int | None = None) -> Totals:
     """Plan (or resume) the run and do every pending chunk in this process, in order."""
     run = nightly_plan(now, key, size)
     for chunk_id in list(pending_chunks(run).values_list("pk", flat=True)):
