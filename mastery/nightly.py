@@ -3,7 +3,7 @@
 A run (NightlyRun, named by its UTC date) fixes the moment every chunk refreshes at and
 the learner-id ranges of its chunks (NightlyChunk). A chunk refreshes its learners'
 mastery rows (mastery.progress.mastery_refresh: time only, attempts replayed only where
-rows miss some) and their dashboard snapshots, and marks itself done in the same
+rows miss some) and the dashboard snapshots of those whose levels moved, and marks itself done in the same
 transaction: a chunk done is never redone, a chunk whose worker died rolled back and is
 done again when the run is resumed (the beat task run again, or a redelivered task).
 Each chunk logs a line; the last one logs the run's totals.
@@ -85,7 +85,10 @@ def nightly_chunk(chunk_id: int) -> NightlyChunk | None:
         started = time.monotonic()
         ids = _learners(chunk.first_learner, chunk.last_learner)
         result = mastery_refresh(ids, chunk.run.now)
-        snapshots_build(ids, chunk.run.now)
+        # A snapshot stores levels, not estimates (those are read from the trace when the page
+        # is), and its forecast is redrawn when the page finds it dated another day: only the
+        # learners whose levels moved need theirs rebuilt tonight.
+        snapshots_build(sorted(result.relevelled), chunk.run.now)
         chunk.done_at = timezone.now()
         chunk.learners = result.learners
         chunk.recomputed = result.recomputed

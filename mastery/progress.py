@@ -247,6 +247,7 @@ class Refresh:
     learners: int
     recomputed: int  # learners replayed from their attempts (new answers, or no stored standing)
     rows: int  # mastery rows whose level, words, estimate or recall moved
+    relevelled: frozenset[int] = frozenset()  # learners with a level that moved, or replayed
 
 
 def _stale_learners(learner_ids: Sequence[int], stored: dict[int, list[tuple]]) -> set[int]:
@@ -329,6 +330,7 @@ def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
     models = scheduling.course_models({row[3] for pk in fresh for row in stored[pk]})
     zones = dict(Profile.objects.filter(user_id__in=fresh).values_list("user_id", "time_zone"))
     changed: list[tuple] = []
+    relevelled = set(stale)
     for learner_id in fresh:
         zone = Profile(time_zone=zones.get(learner_id) or "UTC").tz
         for row in stored[learner_id]:
@@ -356,8 +358,12 @@ def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
             )
             if new != (level, probability, recall, explanation, next_step):
                 changed.append((pk, *new))
+                if new[0] != level:
+                    relevelled.add(learner_id)
     _rows_update(changed, now)
-    return Refresh(learners=len(ids), recomputed=len(stale), rows=len(changed))
+    return Refresh(
+        learners=len(ids), recomputed=len(stale), rows=len(changed), relevelled=frozenset(relevelled)
+    )
 
 
 UPDATE_BATCH = 2000

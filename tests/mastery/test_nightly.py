@@ -12,7 +12,7 @@ import logging
 import random
 import re
 import zoneinfo
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -222,7 +222,35 @@ def test_nightly_task_fans_chunks_out(cohort: list[User], monkeypatch: pytest.Mo
     # Eager in tests: the group runs in this process, chunk by chunk.
     assert tasks.nightly_mastery_decay.delay("fan").get() == 3
     assert not pending_chunks(nightly_plan(NOW, key="fan")).exists()
-    assert DashboardSnapshot.objects.filter(learner__in=cohort).count() == len(cohort)
+
+
+def test_after_a_night_each_dashboard_shows_the_refreshed_levels(cohort: list[User]) -> None:
+    for learner in cohort:
+        mastery_recompute(learner_id=learner.pk, now=NOW)
+        snapshots_build([learner.pk], NOW)
+    later = NOW + timedelta(days=20)
+    before = dict(ConceptMastery.objects.values_list("pk", "level"))
+
+    nightly_run_here(later, key="levels")
+
+    moved = {
+        learner_id
+        for pk, learner_id, level in ConceptMastery.objects.values_list("pk", "learner_id", "level")
+        if before[pk] != level
+    }
+    assert moved, "twenty days without practice move some level"
+    rebuilt = set(DashboardSnapshot.objects.filter(computed_at=later).values_list("learner_id", flat=True))
+    # Only the learners whose levels moved had their snapshot rebuilt overnight ...
+    assert rebuilt == moved
+    # ... and every dashboard the next day (forecast redrawn on read) equals the computed one.
+    for learner in cohort:
+        tz = Profile.objects.get(user=learner).tz if Profile.objects.filter(user=learner).exists() else UTC
+        today = later.astimezone(tz).date()
+        stored = dashboard_read(learner, today=today, tz=tz, now=later)
+        computed = learner_dashboard(learner, today=today, tz=tz, now=later)
+        assert [(c.concept.pk, c.level, c.retrievability) for p in stored.panels for c in p.cells] == [
+            (c.concept.pk, c.level, c.retrievability) for p in computed.panels for c in p.cells
+        ]
 
 
 def test_snapshot_dashboard_equals_the_computed_one(cohort: list[User]) -> None:
