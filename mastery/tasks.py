@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import group, shared_task
 from django.db import DatabaseError
 from django.utils import timezone
@@ -10,6 +12,8 @@ from mastery.nightly import nightly_chunk, nightly_finish, nightly_plan, pending
 from mastery.progress import mastery_recompute
 from mastery.services import course_memory_fit_all, digest_send_all, recall_queue_prepare_all
 from mastery.snapshot import snapshots_build
+
+logger = logging.getLogger(__name__)
 
 # Bounded retries with exponential backoff: a database blip retries, a bug does not loop forever.
 RETRY = {
@@ -40,10 +44,18 @@ def nightly_mastery_decay(key: str | None = None) -> int:
     """Plan (or resume) tonight's refresh and fan its pending chunks out over the workers; how many chunks."""
     run = nightly_plan(timezone.now(), key)
     pending = list(pending_chunks(run).values_list("pk", flat=True))
-    if pending:
-        group(nightly_mastery_chunk.s(chunk_id) for chunk_id in pending).apply_async()
-    else:
+    if not pending:
         nightly_finish(run)
+        return 0
+    try:
+        group(nightly_mastery_chunk.s(chunk_id) for chunk_id in pending).apply_async()
+    except Exception:  # kombu/redis raise several unrelated types when the broker is down
+        # The chunks cannot be sent: do them here, one after the other (same rows, just slower).
+        logger.warning(
+            "could not fan the nightly run %s out; running its chunks here", run.key, exc_info=True
+        )
+        for chunk_id in pending:
+            nightly_chunk(chunk_id)
     return len(pending)
 
 
