@@ -351,6 +351,60 @@ def answer_probability(p: float, options: int = 0) -> float:
     return p + (1 - p) * guess
 
 
+@dataclass(frozen=True)
+class Standing:
+    """What a concept's attempts settle until the next attempt: everything the level needs but p.
+
+    The level, the explanation and the next step are functions of this, the estimate p at
+    the moment asked and the course's content (target, question depths): the nightly
+    refresh reads them from the stored standing, with no attempt replayed (mastery.progress).
+    """
+
+    attempted: bool = False  # any attempt at all (else Not started)
+    counts: bool = False  # any attempt that counts toward a level (not only cram)
+    success: bool = False
+    lapsed: bool = False  # the latest counted attempt was a miss
+    developed_days: int = 0  # spaced days of Developed-or-deeper successes
+    applied_days: int = 0  # spaced days of Applied successes ...
+    applied_first: datetime | None = None  # ... the first of them ...
+    applied_span: bool = False  # ... and whether the last is MASTERED_GAP_DAYS after the first
+    proof: bool = False  # a checked Applied success (_has_proof)
+
+    @classmethod
+    def of(cls, counted: Sequence[CountedItem], tz: tzinfo = UTC) -> Standing:
+        scored = [c for c in counted if c.counts and c.weight > 0]
+        applied = spaced_days(counted, Depth.APPLIED, tz)
+        return cls(
+            attempted=bool(counted),
+            counts=any(c.counts for c in counted),
+            success=any(c.success for c in counted),
+            lapsed=bool(scored) and scored[-1].miss,
+            developed_days=len(spaced_days(counted, Depth.DEVELOPED, tz)),
+            applied_days=len(applied),
+            applied_first=applied[0] if applied else None,
+            applied_span=bool(applied) and applied[-1] - applied[0] >= timedelta(days=MASTERED_GAP_DAYS),
+            proof=_has_proof(counted),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {key: getattr(self, key) for key in self.__dataclass_fields__}
+        data["applied_first"] = self.applied_first.isoformat() if self.applied_first else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> Standing | None:
+        """The stored standing; None when missing or malformed (the caller recomputes from attempts)."""
+        if not isinstance(data, dict) or set(data) != set(cls.__dataclass_fields__):
+            return None
+        try:
+            first = data["applied_first"]
+            return cls(
+                **{**data, "applied_first": datetime.fromisoformat(first) if first is not None else None}
+            )
+        except (TypeError, ValueError):
+            return None
+
+
 # --- Levels ----------------------------------------------------------------------------
 
 
@@ -365,6 +419,7 @@ class Assessment:
     probability: float | None = None  # chance of a right answer now (None: not started)
     trace: Trace | None = None
     trust: float = 1.0
+    standing: Standing = Standing()
 
     @property
     def reached_target(self) -> bool:
@@ -413,22 +468,53 @@ def _has_proof(counted: Sequence[CountedItem]) -> bool:
     )
 
 
-def _level(counted: Sequence[CountedItem], p: float | None, tz: tzinfo) -> Level:
-    if not counted:
+def _level(standing: Standing, p: float | None) -> Level:
+    if not standing.attempted:
         return Level.NOT_STARTED
-    if p is None or not any(c.success for c in counted) or p < FAMILIAR_P:
+    if p is None or not standing.success or p < FAMILIAR_P:
         return Level.ATTEMPTED
-    applied = spaced_days(counted, Depth.APPLIED, tz)
     if (
         p >= MASTERED_P
-        and len(applied) >= MASTERED_DAYS
-        and (applied[-1] - applied[0]) >= timedelta(days=MASTERED_GAP_DAYS)
-        and _has_proof(counted)
+        and standing.applied_days >= MASTERED_DAYS
+        and standing.applied_span
+        and standing.proof
     ):
         return Level.MASTERED
-    if p >= PROFICIENT_P and len(spaced_days(counted, Depth.DEVELOPED, tz)) >= PROFICIENT_DAYS:
+    if p >= PROFICIENT_P and standing.developed_days >= PROFICIENT_DAYS:
         return Level.PROFICIENT
     return Level.FAMILIAR
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The level at one moment, and the words that go with it."""
+
+    level: Level
+    lapsed: bool
+    explanation: str
+    next_step: str
+
+
+def read_level(
+    standing: Standing,
+    p: float | None,
+    *,
+    target: Level | None,
+    available_depths: Iterable[int] = (),
+    tz: tzinfo = UTC,
+) -> Reading:
+    """The level, explanation and next step that `standing` and the estimate `p` give (no attempts needed)."""
+    level = _level(standing, p)
+    lapsed = standing.lapsed and level > Level.ATTEMPTED
+    if lapsed:
+        level = Level(level - 1)
+    depths = {max(Depth.INTRODUCED, d) for d in available_depths}
+    return Reading(
+        level=level,
+        lapsed=lapsed,
+        explanation=_explain(level, standing, p, lapsed),
+        next_step=_next_step(level, target, standing, p, depths, lapsed, tz),
+    )
 
 
 def assess(
@@ -453,22 +539,19 @@ def assess(
     moment = now or (ordered[-1].created_at if ordered else datetime.now(UTC))
     memory = trace(counted, prior, model)
     p = memory.probability(moment, model) if counted else None
-    level = _level(counted, p, tz)
-    scored = [c for c in counted if c.counts and c.weight > 0]
-    lapsed = bool(scored) and scored[-1].miss and level > Level.ATTEMPTED
-    if lapsed:
-        level = Level(level - 1)
-    depths = {max(Depth.INTRODUCED, d) for d in available_depths}
+    standing = Standing.of(counted, tz)
+    reading = read_level(standing, p, target=target, available_depths=available_depths, tz=tz)
     return Assessment(
-        level=level,
+        level=reading.level,
         target=target,
         evidence=counted,
         recent_accuracy=recent_accuracy(counted),
-        explanation=_explain(level, counted, p, lapsed, tz),
-        next_step=_next_step(level, target, counted, p, depths, lapsed, tz),
+        explanation=reading.explanation,
+        next_step=reading.next_step,
         probability=p,
         trace=memory if counted else None,
         trust=trust,
+        standing=standing,
     )
 
 
@@ -476,7 +559,7 @@ def _percent(value: float | None) -> str:
     return f"{round((value or 0) * 100)}%"
 
 
-def _explain(level: Level, counted: Sequence[CountedItem], p: float | None, lapsed: bool, tz: tzinfo) -> str:
+def _explain(level: Level, standing: Standing, p: float | None, lapsed: bool) -> str:
     if level == Level.NOT_STARTED:
         return "Not started: you have not answered a question on this concept yet."
     chance = f"We estimate a {_percent(p)} chance you would answer a question on it right now"
@@ -486,9 +569,9 @@ def _explain(level: Level, counted: Sequence[CountedItem], p: float | None, laps
             f"what your earlier answers show until you get it right again. {chance}."
         )
     if level == Level.ATTEMPTED:
-        if not any(c.counts for c in counted):
+        if not standing.counts:
             return "Attempted: so far only cram or unanswered attempts, which do not count toward a level."
-        if any(c.success for c in counted):
+        if standing.success:
             return (
                 f"Attempted: {chance}, under the {_percent(FAMILIAR_P)} Familiar needs (it fades with time)."
             )
@@ -496,7 +579,7 @@ def _explain(level: Level, counted: Sequence[CountedItem], p: float | None, laps
     if level == Level.FAMILIAR:
         return f"Familiar: {chance}."
     if level == Level.PROFICIENT:
-        days = len(spaced_days(counted, Depth.DEVELOPED, tz))
+        days = standing.developed_days
         return f"Proficient: {chance}, with Developed-depth successes on {days} separate days."
     return (
         f"Mastered: {chance}, with Applied-depth successes days apart, checked by a multiple-choice "
@@ -507,7 +590,7 @@ def _explain(level: Level, counted: Sequence[CountedItem], p: float | None, laps
 def _next_step(
     level: Level,
     target: Level | None,
-    counted: Sequence[CountedItem],
+    standing: Standing,
     p: float | None,
     depths: set[int],
     lapsed: bool,
@@ -534,31 +617,30 @@ def _next_step(
     if p is None or p < need_p:
         parts.append(f"lift the estimate from {_percent(p)} to {_percent(need_p)} with right answers")
     if goal == Level.FAMILIAR:
-        if level == Level.ATTEMPTED and counted and not any(c.counts for c in counted):
+        if level == Level.ATTEMPTED and standing.attempted and not standing.counts:
             return "Answer a question outside cram mode: cram practice does not move your level."
-        if not any(c.success for c in counted):
+        if not standing.success:
             return "Answer one question on this concept correctly, without peeking at the answer."
         return _sentence(parts or ["answer a question on this concept again"])
     if goal == Level.PROFICIENT:
-        days = spaced_days(counted, Depth.DEVELOPED, tz)
-        if len(days) < PROFICIENT_DAYS:
-            more = PROFICIENT_DAYS - len(days)
+        if standing.developed_days < PROFICIENT_DAYS:
+            more = PROFICIENT_DAYS - standing.developed_days
             parts.append(
                 f"answer a Developed or Applied question correctly on {more} more "
                 f"day{'s' if more > 1 else ''} (at least {SPACING_HOURS} hours apart)"
             )
         return _sentence(parts)
-    days = spaced_days(counted, Depth.APPLIED, tz)
-    if not days:
+    first = standing.applied_first
+    if first is None:
         parts.append(
             f"answer Applied questions correctly on two days at least {MASTERED_GAP_DAYS} days apart"
         )
-    elif len(days) < MASTERED_DAYS or days[-1] - days[0] < timedelta(days=MASTERED_GAP_DAYS):
+    elif standing.applied_days < MASTERED_DAYS or not standing.applied_span:
         parts.append(
             f"answer an Applied question correctly again at least {MASTERED_GAP_DAYS} days after "
-            f"{days[0].astimezone(tz).date().isoformat()}"
+            f"{first.astimezone(tz).date().isoformat()}"
         )
-    if not _has_proof(counted):
+    if not standing.proof:
         parts.append("get an Applied multiple-choice question right or tick most key points of one")
     return _sentence(parts)
 

@@ -232,6 +232,11 @@ class ConceptMastery(models.Model):
     next_step = models.CharField(max_length=500, blank=True)
     attempts_count = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    standing = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the attempts settle (levels.Standing): the nightly refresh reads the level from it.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -316,3 +321,64 @@ class DigestLog(models.Model):
 
     def __str__(self) -> str:
         return f"digest for {self.learner} on {self.for_date}"
+
+
+class DashboardSnapshot(models.Model):
+    """One learner's dashboard panel for one course, as last computed (mastery.snapshot).
+
+    Refreshed by the after-attempt task, a lesson read and the nightly refresh; the page
+    reads it instead of recomputing. What depends on the clock is handled at read time:
+    the due count is counted live, and the forecast is redrawn when `forecast_on` (the
+    learner's local date it starts on) is not today.
+    """
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dashboard_snapshots"
+    )
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveSmallIntegerField(default=0)
+    data = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+    forecast_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["learner", "course"], name="dashboard_snapshot_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"dashboard of {self.learner} in {self.course} at {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class NightlyRun(models.Model):
+    """One nightly refresh, split into chunks of learners (mastery.nightly); rerunning resumes it."""
+
+    key = models.CharField(max_length=40, unique=True, help_text="The run's name: its UTC date by default.")
+    now = models.DateTimeField(help_text="The moment every chunk of the run refreshes at.")
+    chunks = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"nightly run {self.key}"
+
+
+class NightlyChunk(models.Model):
+    """A slice of learners of one nightly run; `done_at` is set in the transaction that refreshed them."""
+
+    run = models.ForeignKey(NightlyRun, on_delete=models.CASCADE, related_name="chunk_rows")
+    index = models.PositiveIntegerField()
+    first_learner = models.PositiveIntegerField()
+    last_learner = models.PositiveIntegerField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    learners = models.PositiveIntegerField(default=0)
+    recomputed = models.PositiveIntegerField(default=0, help_text="Learners replayed from their attempts.")
+    rows = models.PositiveIntegerField(default=0, help_text="Mastery rows whose reading changed.")
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        ordering = ["run", "index"]
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="nightly_chunk_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.run} chunk {self.index}"

@@ -7,23 +7,28 @@ number of queries and writes the result in one upsert.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.days import learner_tz
+from accounts.models import Profile
 from courses.models import Concept
 from mastery import scheduling
 from mastery.levels import (
     EvidenceItem,
     GradeRecord,
     Level,
+    Standing,
     assess,
     learner_prior,
+    probability_at,
+    read_level,
     self_grade_trust,
     target_for_depth,
 )
@@ -83,9 +88,14 @@ def mastery_recompute(
     ids = sorted(set(concept_ids)) if concept_ids is not None else _concepts_to_recompute(learner_id)
     if not ids:
         return 0
+    # The links of the concepts to recompute, and of every question the learner answered:
+    # trust and prior read all of the learner's answers, not only these concepts' (whether
+    # self-grades match multiple-choice results is a fact about the learner).
+    answered = Attempt.objects.filter(learner_id=learner_id).values("question_id")
     links = list(
-        ConceptQuestion.objects.filter(concept_id__in=ids)
+        ConceptQuestion.objects.filter(Q(concept_id__in=ids) | Q(question_id__in=answered))
         .annotate(options=Count("question__options"))  # type: ignore[misc]
+        .order_by("concept_id", "question_id")
         .values_list(
             "concept_id",
             "question_id",
@@ -96,9 +106,10 @@ def mastery_recompute(
             "concept__course_id",
         )
     )
-    question_ids = {question_id for _, question_id, *_ in links}
-    attempts = (
-        Attempt.objects.filter(learner_id=learner_id, question_id__in=question_ids)
+    # Every attempt of the learner, read once: the evidence of the concepts recomputed and
+    # the records of trust and prior both come from it.
+    attempts = list(
+        Attempt.objects.filter(learner_id=learner_id)
         .order_by("created_at", "id")
         .values_list(
             "question_id",
@@ -112,29 +123,39 @@ def mastery_recompute(
             "key_points_recalled",
         )
     )
-    # Trust and prior read all of the learner's answers, not only these concepts': whether
-    # self-grades match multiple-choice results is a fact about the learner.
+    concepts_of: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    for concept_id, question_id, _, kind, _, options, _ in links:
+        concepts_of[question_id].append((concept_id, kind, options))
     records = [
-        GradeRecord(concept_id=c, kind=kind, mode=mode, grade=grade, is_correct=ok, revealed=rev)
-        for c, kind, mode, grade, ok, rev in ConceptQuestion.objects.filter(
-            question__attempts__learner_id=learner_id
-        ).values_list(
-            "concept_id",
-            "question__kind",
-            "question__attempts__mode",
-            "question__attempts__grade",
-            "question__attempts__is_correct",
-            "question__attempts__revealed",
+        GradeRecord(
+            concept_id=concept_id,
+            kind=kind,
+            mode=mode,
+            grade=grade,
+            is_correct=ok,
+            revealed=rev,
+            options=options,
         )
+        for question_id, mode, grade, ok, rev, *_ in attempts
+        for concept_id, kind, options in concepts_of[question_id]
     ]
     trust = self_grade_trust(records)
     prior = learner_prior(records, trust)
     # The model counts days (spacing, clean runs) in the learner's local time, not UTC's.
     zone = learner_tz(learner_id)
-    models = scheduling.course_models({course_id for *_, course_id in links})
+    wanted = set(ids)
+    questions_of: dict[int, list[tuple[int, int, str, str, int]]] = defaultdict(list)
+    course_of: dict[int, int] = {}
+    for concept_id, question_id, depth, kind, slug, options, course_id in links:
+        if concept_id in wanted:
+            questions_of[concept_id].append((question_id, depth, kind, slug, options))
+            course_of[concept_id] = course_id
+    question_ids = {question_id for rows in questions_of.values() for question_id, *_ in rows}
+    models = scheduling.course_models(set(course_of.values()))
     by_question: dict[int, list[tuple]] = defaultdict(list)
     for row in attempts:
-        by_question[row[0]].append(row)
+        if row[0] in question_ids:
+            by_question[row[0]].append(row)
     cards = {
         rc.question_id: rc
         for rc in ReviewCard.objects.filter(learner_id=learner_id, question_id__in=question_ids).only(
@@ -142,12 +163,6 @@ def mastery_recompute(
         )
     }
     targets = concept_targets(ids)
-
-    questions_of: dict[int, list[tuple[int, int, str, str, int]]] = defaultdict(list)
-    course_of: dict[int, int] = {}
-    for concept_id, question_id, depth, kind, slug, options, course_id in links:
-        questions_of[concept_id].append((question_id, depth, kind, slug, options))
-        course_of[concept_id] = course_id
 
     rows = []
     for concept_id in ids:
@@ -198,6 +213,7 @@ def mastery_recompute(
                 next_step=result.next_step[:500],
                 attempts_count=len(items),
                 last_attempt_at=max((item.created_at for item in items), default=None),
+                standing=result.standing.as_json(),
                 updated_at=now,
             )
         )
@@ -217,27 +233,169 @@ def mastery_recompute(
             "next_step",
             "attempts_count",
             "last_attempt_at",
+            "standing",
             "updated_at",
         ],
     )
     return len(rows)
 
 
-def mastery_decay_all(now: datetime | None = None) -> int:
-    """Refresh every learner who has mastery rows, one learner per transaction; returns how many learners.
+@dataclass(frozen=True)
+class Refresh:
+    """What one refresh of some learners did."""
 
-    Levels only change with attempts, but retrievability falls with time, so the nightly
-    run recomputes both. Each learner costs the same few queries however many concepts.
-    """
-    now = now or timezone.now()
-    # Learners with attempts but no mastery rows yet are included: their after-attempt
-    # recompute may have been lost (broker down), and this run is what catches it up.
-    learner_ids = sorted(
-        # order_by(): the models' default ordering is not allowed inside a UNION.
-        ConceptMastery.objects.order_by()
-        .values_list("learner_id", flat=True)
-        .union(Attempt.objects.order_by().values_list("learner_id", flat=True))
+    learners: int
+    recomputed: int  # learners replayed from their attempts (new answers, or no stored standing)
+    rows: int  # mastery rows whose level, words, estimate or recall moved
+    relevelled: frozenset[int] = frozenset()  # learners with a level that moved, or replayed
+
+
+def _stale_learners(learner_ids: Sequence[int], stored: dict[int, list[tuple]]) -> set[int]:
+    """Learners whose rows do not reflect their attempts: an answer after the newest one counted
+    (its after-attempt task was lost), answers but no rows, or a row without a usable standing."""
+    newest = dict(
+        Attempt.objects.filter(learner_id__in=learner_ids, question__concepts__isnull=False)
+        .order_by()
+        .values("learner_id")
+        .annotate(last=Max("created_at"))
+        .values_list("learner_id", "last")
     )
-    for learner_id in learner_ids:
+    stale = set()
+    for learner_id, last in newest.items():
+        rows = stored.get(learner_id, [])
+        counted = max((row[LAST_ATTEMPT] for row in rows if row[LAST_ATTEMPT]), default=None)
+        if (
+            counted is None
+            or counted < last
+            or any(Standing.from_json(row[STANDING]) is None for row in rows)
+        ):
+            stale.add(learner_id)
+    return stale
+
+
+# The columns the refresh reads, in order (indexes below name the ones it needs by name).
+REFRESH_FIELDS = (
+    "pk",
+    "learner_id",
+    "concept_id",
+    "concept__course_id",
+    "level",
+    "probability",
+    "retrievability",
+    "explanation",
+    "next_step",
+    "knowledge",
+    "stability",
+    "memory_at",
+    "standing",
+    "last_attempt_at",
+)
+STANDING = REFRESH_FIELDS.index("standing")
+LAST_ATTEMPT = REFRESH_FIELDS.index("last_attempt_at")
+
+
+def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
+    """Bring these learners' ConceptMastery rows to `now`; what changes overnight is only time.
+
+    A level, its explanation and next step are read from the stored standing and concept
+    trace at `now` (levels.read_level, the rule assess uses), and each concept's recall
+    from its cards: no attempt is replayed. A learner whose rows miss some of their
+    attempts is recomputed from them instead (mastery_recompute). Only rows that moved are
+    written, in batched UPDATEs. A fixed number of queries for any number of learners
+    (plus the recompute of the stale ones); gives the same rows as mastery_recompute at `now`.
+    """
+    ids = sorted(set(learner_ids))
+    stored: dict[int, list[tuple]] = defaultdict(list)
+    for row in ConceptMastery.objects.filter(learner_id__in=ids).order_by("pk").values_list(*REFRESH_FIELDS):
+        stored[row[1]].append(row)
+    stale = _stale_learners(ids, stored)
+    for learner_id in sorted(stale):
         mastery_recompute(learner_id=learner_id, now=now)
-    return len(learner_ids)
+    fresh = [pk for pk in ids if pk not in stale and stored.get(pk)]
+    concept_ids = {row[2] for pk in fresh for row in stored[pk]}
+    targets = concept_targets(concept_ids)
+    questions_of: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for concept_id, question_id, depth in (
+        ConceptQuestion.objects.filter(concept_id__in=concept_ids)
+        .order_by("concept_id", "question_id")
+        .values_list("concept_id", "question_id", "question__depth")
+    ):
+        questions_of[concept_id].append((question_id, depth))
+    cards: dict[tuple[int, int], ReviewCard] = {
+        (rc.learner_id, rc.question_id): rc
+        for rc in ReviewCard.objects.filter(learner_id__in=fresh, last_review__isnull=False).only(
+            "learner_id", *ReviewCard.MEMORY_FIELDS
+        )
+    }
+    models = scheduling.course_models({row[3] for pk in fresh for row in stored[pk]})
+    zones = dict(Profile.objects.filter(user_id__in=fresh).values_list("user_id", "time_zone"))
+    changed: list[tuple] = []
+    relevelled = set(stale)
+    for learner_id in fresh:
+        zone = Profile(time_zone=zones.get(learner_id) or "UTC").tz
+        for row in stored[learner_id]:
+            pk, _, concept_id, course_id, level, probability, recall, explanation, next_step = row[:9]
+            knowledge, stability, memory_at, standing_json = row[9:13]
+            standing = Standing.from_json(standing_json)
+            assert standing is not None  # _stale_learners sent the others to a recompute
+            p = probability_at(knowledge, stability, memory_at, now) if standing.attempted else None
+            reading = read_level(
+                standing,
+                p,
+                target=targets[concept_id],
+                available_depths=[depth for _, depth in questions_of[concept_id]],
+                tz=zone,
+            )
+            concept_cards = [
+                cards[(learner_id, q)] for q, _ in questions_of[concept_id] if (learner_id, q) in cards
+            ]
+            new = (
+                int(reading.level),
+                p,
+                mean_retrievability(concept_cards, now, models.get(course_id, scheduling.DEFAULT_MODEL)),
+                reading.explanation[:500],
+                reading.next_step[:500],
+            )
+            if new != (level, probability, recall, explanation, next_step):
+                changed.append((pk, *new))
+                if new[0] != level:
+                    relevelled.add(learner_id)
+    _rows_update(changed, now)
+    return Refresh(
+        learners=len(ids), recomputed=len(stale), rows=len(changed), relevelled=frozenset(relevelled)
+    )
+
+
+UPDATE_BATCH = 2000
+
+
+def _rows_update(changed: Sequence[tuple], now: datetime) -> None:
+    """UPDATE ... FROM (VALUES ...) in batches: one statement per batch, on PostgreSQL and SQLite alike."""
+    table = connection.ops.quote_name(ConceptMastery._meta.db_table)
+    types = ("integer", "integer", "double precision", "double precision", "text", "text")
+    row = "(" + ", ".join(f"CAST(%s AS {kind})" for kind in types) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(changed), UPDATE_BATCH):
+            batch = changed[start : start + UPDATE_BATCH]
+            cursor.execute(
+                # A WITH list names the VALUES columns in both PostgreSQL and SQLite.
+                f"WITH v(id, level, probability, recall, explanation, next_step) AS "
+                f"(VALUES {', '.join([row] * len(batch))}) "
+                f"UPDATE {table} SET level = v.level, probability = v.probability, "
+                "retrievability = v.recall, explanation = v.explanation, next_step = v.next_step, "
+                f"updated_at = %s FROM v WHERE {table}.id = v.id",
+                [*(value for values in batch for value in values), now],
+            )
+
+
+def mastery_decay_all(now: datetime | None = None) -> int:
+    """The nightly refresh of every learner, in this process: every chunk of a run (mastery.nightly).
+
+    The beat task fans the same chunks out over the workers instead. A run of its own,
+    named by the exact moment (the beat's runs are named by date, so that rerunning one
+    resumes it); returns how many learners.
+    """
+    from mastery.nightly import nightly_run_here
+
+    now = now or timezone.now()
+    return nightly_run_here(now, key=f"here-{now.isoformat()}").learners

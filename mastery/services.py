@@ -71,6 +71,40 @@ def attempt_record(
 ) -> tuple[Attempt, bool]:
     """Record one answer; (attempt, created). The same key twice gives the first attempt back.
 
+    See _attempt_write, which also hands back the card it reviewed.
+    """
+    attempt, created, _ = _attempt_write(
+        learner=learner,
+        question=question,
+        key=key,
+        mode=mode,
+        grade=grade,
+        option=option,
+        revealed=revealed,
+        think_ms=think_ms,
+        time_taken_ms=time_taken_ms,
+        key_points=key_points,
+        now=now,
+    )
+    return attempt, created
+
+
+def _attempt_write(
+    *,
+    learner: User,
+    question: Question,
+    key: str,
+    mode: Mode,
+    grade: Grade | None = None,
+    option: Option | None = None,
+    revealed: bool = False,
+    think_ms: int | None = None,
+    time_taken_ms: int | None = None,
+    key_points: tuple[int, int] | None = None,
+    now: datetime | None = None,
+) -> tuple[Attempt, bool, ReviewCard | None]:
+    """Record one answer; (attempt, created, the card it reviewed: None for cram or a replayed key).
+
     Free-recall questions take a self-grade or a key-point checklist (ticked, listed),
     multiple choice an option of this question (its correctness is read from the option,
     never from the client). Pages record answers through answer_record, which reads the
@@ -88,7 +122,7 @@ def attempt_record(
     with transaction.atomic():
         existing = Attempt.objects.filter(learner=learner, key=key).first()
         if existing is not None:
-            return existing, False
+            return existing, False, None
         try:
             # A savepoint: a concurrent twin may insert the same key between our read and
             # this write; the unique constraint stops it and we hand back the winner's row.
@@ -109,7 +143,8 @@ def attempt_record(
                     created_at=now,
                 )
         except IntegrityError:
-            return Attempt.objects.get(learner=learner, key=key), False
+            return Attempt.objects.get(learner=learner, key=key), False, None
+        card = None
         if mode != Mode.CRAM:
             # Row lock: two different attempts on the same card must review it one after the other.
             card, _ = ReviewCard.objects.select_for_update().get_or_create(learner=learner, question=question)
@@ -121,7 +156,7 @@ def attempt_record(
         transaction.on_commit(
             lambda: mastery_recompute_enqueue(learner_id=learner_id, concept_ids=concept_ids)
         )
-    return attempt, True
+    return attempt, True, card
 
 
 @dataclass(frozen=True)
@@ -188,7 +223,7 @@ def answer_record(
         )
         return AnswerOutcome(attempt=None, created=False, is_correct=is_correct, grade=grade, saved="")
     think_ms, time_taken_ms = read.seen(at_ms, onscreen_ms).timing(at_ms)
-    attempt, created = attempt_record(
+    attempt, created, card = _attempt_write(
         learner=learner,
         question=question,
         key=read.key,
@@ -205,7 +240,8 @@ def answer_record(
         if attempt.grade
         else scheduling.grade_for_choice(bool(attempt.is_correct), attempt.think_ms)
     )
-    next_due = _next_due(attempt)
+    # The card just reviewed knows its next due date; only a replayed key reads it again.
+    next_due = card.due if card is not None else _next_due(attempt)
     return AnswerOutcome(
         attempt=attempt,
         created=created,
@@ -335,10 +371,23 @@ def review_queue(*, learner: User, now: datetime, tz: tzinfo, limit: int) -> lis
 def lesson_mark_read(*, learner: User, lesson: Lesson, now: datetime | None = None) -> LessonRead:
     """Mark a lesson read (once: a second call keeps the first date)."""
     with transaction.atomic():
-        read, _ = LessonRead.objects.get_or_create(
+        read, created = LessonRead.objects.get_or_create(
             learner=learner, lesson=lesson, defaults={"read_at": now or timezone.now()}
         )
+        if created:
+            learner_id = learner.pk
+            transaction.on_commit(lambda: _dashboard_refresh_enqueue(learner_id))
     return read
+
+
+def _dashboard_refresh_enqueue(learner_id: int) -> None:
+    """Queue the rebuild of the learner's dashboard snapshots; a broker down delays it to the nightly run."""
+    from mastery.tasks import refresh_dashboard
+
+    try:
+        refresh_dashboard.delay(learner_id)
+    except Exception:  # as in mastery_recompute_enqueue: the read is saved either way
+        logger.warning("could not queue the dashboard refresh of learner %s", learner_id, exc_info=True)
 
 
 def recall_enroll(*, learner: User, plan: RecallPlan, today: date) -> RecallEnrollment:

@@ -14,7 +14,7 @@ from django_htmx.middleware import HtmxDetails
 
 from accounts.services import profile_for
 from mastery.levels import Level
-from mastery.queries import learner_dashboard
+from mastery.snapshot import dashboard_read
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -29,7 +29,8 @@ LEVELS = list(Level)
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     profile = profile_for(user)
-    data = learner_dashboard(user, today=profile.local_today(), tz=profile.tz, now=timezone.now())
+    # Read from the learner's snapshots (mastery.snapshot): a fixed few queries at any size.
+    data = dashboard_read(user, today=profile.local_today(), tz=profile.tz, now=timezone.now())
     # The "refresh" control swaps only the body, so htmx asks for the fragment.
     template = "mastery/dashboard.html#body" if request.htmx else "mastery/dashboard.html"
     return render(request, template, {"data": data, "levels": LEVELS, "profile": profile})

@@ -97,6 +97,7 @@ def _context(
     revealed: str = "",
     card: ReviewCard | None = None,
     result: Attempt | None = None,
+    saved: str | None = None,
 ) -> dict[str, Any]:
     """Everything the review region shows: the card on screen, a missed card's result, or the summary.
 
@@ -141,7 +142,8 @@ def _context(
         context.update(
             {
                 "q": question,
-                "saved": attempt_saved_message(attempt=result, now=now),
+                # The answer path already said when the card comes back (no second read).
+                "saved": saved if saved is not None else attempt_saved_message(attempt=result, now=now),
                 **check_result_context(
                     question,
                     chosen=result.option,
@@ -279,6 +281,7 @@ def review_answer(request: HtmxHttpRequest) -> HttpResponse:
         now=now,
         feedback=feedback,
         result=attempt if missed else None,
+        saved=outcome.saved,
     )
     return _render(request, context)
 

@@ -118,11 +118,11 @@ def test_a_database_blip_is_retried(student: User, mast_question, monkeypatch: p
 def test_retries_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
 
-    def broken() -> None:
+    def broken(*args: object) -> None:
         calls.append(1)
         raise DatabaseError("down")
 
-    monkeypatch.setattr(tasks, "mastery_decay_all", broken)
+    monkeypatch.setattr(tasks, "nightly_plan", broken)
     # Each eager retry is a fresh apply() that reads this setting, not the first call's throw=False.
     monkeypatch.setitem(tasks.nightly_mastery_decay.app.conf, "task_eager_propagates", False)
 

@@ -1,0 +1,284 @@
+"""The dashboard snapshot: each learner's course panel stored, so the page reads instead of computing.
+
+A snapshot row (DashboardSnapshot, per learner and course) holds what only attempts, lesson
+reads and the nightly refresh change: the concept cells (level, target, the stored concept
+trace, attempts), module progress, the local dates with attempts (the streak) and the
+retention forecast from the moment it was computed. `snapshots_build` refreshes them for
+many learners in a fixed number of queries; the after-attempt task, a lesson read and the
+nightly refresh call it.
+
+What the clock changes is handled when the page is read (`dashboard_read`): the chance of
+a right answer now is read from each cell's stored trace (no query), the due count is one
+indexed COUNT by the one due rule (ReviewCard.objects.due_for), whether the learner answered
+today is one EXISTS, and a forecast that starts on another local date than today is redrawn
+(the snapshot is rebuilt). A missing or outdated snapshot is built on the spot.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import F, Max, Prefetch
+from django.urls import reverse
+
+from accounts.days import day_start, local_date, local_date_expr
+from accounts.models import Profile
+from courses.models import Concept, Course, Module
+from lessons.models import Lesson
+from mastery import scheduling
+from mastery.charts import ForecastPoint, forecast_chart, retention_forecast
+from mastery.levels import Level, probability_at, target_for_depth
+from mastery.models import Attempt, ConceptMastery, DashboardSnapshot, LessonRead, ReviewCard
+from mastery.queries import (
+    STREAK_HORIZON_DAYS,
+    ConceptCell,
+    CoursePanel,
+    Dashboard,
+    ModuleProgress,
+    due_today_count,
+    learner_courses,
+    learner_dashboard,
+    reread_links,
+    streak_from_days,
+    weakest_concepts,
+)
+
+# Bump when the stored data's layout changes: an older snapshot is rebuilt when read.
+VERSION = 1
+
+
+def _tzs(learner_ids: Iterable[int]) -> dict[int, tzinfo]:
+    ids = list(learner_ids)
+    names = dict(Profile.objects.filter(user_id__in=ids).values_list("user_id", "time_zone"))
+    return {pk: Profile(time_zone=names.get(pk) or "UTC").tz for pk in ids}
+
+
+def _courses_of(learner_ids: Sequence[int]) -> dict[int, set[int]]:
+    """Learner id → the published courses they answered in or read a lesson of (two queries)."""
+    published = Course.objects.published().values("pk")
+    result: dict[int, set[int]] = defaultdict(set)
+    for learner_id, course_id in (
+        Attempt.objects.filter(learner_id__in=learner_ids, question__course__in=published)
+        .order_by()
+        .values_list("learner_id", "question__course_id")
+        .distinct()
+    ):
+        result[learner_id].add(course_id)
+    for learner_id, course_id in (
+        LessonRead.objects.filter(learner_id__in=learner_ids, lesson__module__course__in=published)
+        .order_by()
+        .values_list("learner_id", "lesson__module__course_id")
+        .distinct()
+    ):
+        result[learner_id].add(course_id)
+    return result
+
+
+def _attempt_days(learner_ids: Sequence[int], tzs: Mapping[int, tzinfo], now: datetime) -> dict[tuple, set]:
+    """(learner id, course id) → local dates with an attempt, over the streak horizon (one query a zone)."""
+    by_zone: dict[str, list[int]] = defaultdict(list)
+    for pk in learner_ids:
+        by_zone[str(tzs[pk])].append(pk)
+    result: dict[tuple[int, int], set[date]] = defaultdict(set)
+    for ids in by_zone.values():
+        tz = tzs[ids[0]]
+        since = day_start(local_date(now, tz) - timedelta(days=STREAK_HORIZON_DAYS), tz)
+        rows = (
+            Attempt.objects.filter(learner_id__in=ids, created_at__gte=since)
+            .annotate(day=local_date_expr("created_at", tz))
+            .order_by()
+            .values_list("learner_id", "question__course_id", "day")
+            .distinct()
+        )
+        for learner_id, course_id, day in rows:
+            result[(learner_id, course_id)].add(day)
+    return result
+
+
+def snapshots_build(
+    learner_ids: Iterable[int], now: datetime, course_ids: Mapping[int, Iterable[int]] | None = None
+) -> list[DashboardSnapshot]:
+    """Rebuild the dashboard snapshots of these learners (only `course_ids[learner]` when given).
+
+    A fixed number of queries whatever the number of learners, courses, concepts or
+    attempts (about ten, plus one per distinct time zone); returns the rows written.
+    """
+    ids = sorted(set(learner_ids))
+    if not ids:
+        return []
+    tzs = _tzs(ids)
+    courses_of = _courses_of(ids)
+    if course_ids is not None:
+        courses_of = {pk: courses_of.get(pk, set()) & set(course_ids.get(pk, ())) for pk in ids}
+    wanted = sorted({c for pks in courses_of.values() for c in pks})
+    if not wanted:
+        return []
+    concepts: dict[int, list[tuple[int, str, str, Level | None]]] = defaultdict(list)
+    for pk, course_id, name, slug, deepest in (
+        Concept.objects.filter(course_id__in=wanted)
+        .annotate(deepest=Max("index_entries__depth"))
+        .values_list("pk", "course_id", "name", "slug", "deepest")
+    ):
+        concepts[course_id].append((pk, name, slug, target_for_depth(deepest)))
+    mastery = ConceptMastery.objects.filter(learner_id__in=ids, concept__course_id__in=wanted).values_list(
+        "learner_id", "concept_id", "level", "knowledge", "stability", "memory_at", "attempts_count"
+    )
+    rows: dict[tuple[int, int], tuple[Any, ...]] = {
+        (learner_id, concept_id): tuple(rest) for learner_id, concept_id, *rest in mastery
+    }
+    modules: dict[int, list[tuple[Module, list[int]]]] = defaultdict(list)
+    for module in (
+        Module.objects.filter(course_id__in=wanted)
+        .order_by("course_id", "order", "id")
+        .prefetch_related(Prefetch("lessons", queryset=Lesson.objects.only("id", "module_id")))
+    ):
+        modules[module.course_id].append((module, [lesson.pk for lesson in module.lessons.all()]))
+    read: dict[int, set[int]] = defaultdict(set)
+    for learner_id, lesson_id in LessonRead.objects.filter(
+        learner_id__in=ids, lesson__module__course_id__in=wanted
+    ).values_list("learner_id", "lesson_id"):
+        read[learner_id].add(lesson_id)
+    cards: dict[tuple[int, int], list[ReviewCard]] = defaultdict(list)
+    for rc in (
+        ReviewCard.objects.filter(
+            learner_id__in=ids, last_review__isnull=False, question__course_id__in=wanted
+        )
+        .only("learner_id", *ReviewCard.MEMORY_FIELDS)
+        .annotate(course_id=F("question__course_id"))
+        .order_by("learner_id", "due", "id")
+    ):
+        cards[(rc.learner_id, rc.course_id)].append(rc)  # type: ignore[attr-defined]
+    models = scheduling.course_models(wanted)
+    days = _attempt_days(ids, tzs, now)
+
+    snapshots = []
+    for learner_id in ids:
+        for course_id in sorted(courses_of.get(learner_id, ())):
+            cells = []
+            for pk, name, slug, target in concepts.get(course_id, []):
+                level, knowledge, stability, memory_at, attempts = rows.get(
+                    (learner_id, pk), (Level.NOT_STARTED, None, None, None, 0)
+                )
+                cells.append(
+                    [
+                        pk,
+                        name,
+                        slug,
+                        int(level),
+                        None if target is None else int(target),
+                        knowledge,
+                        stability,
+                        memory_at.isoformat() if memory_at else None,
+                        attempts,
+                    ]
+                )
+            done = read.get(learner_id, set())
+            progress = [
+                [module.pk, module.slug, module.title, sum(1 for pk in lessons if pk in done), len(lessons)]
+                for module, lessons in modules.get(course_id, [])
+            ]
+            forecast = retention_forecast(cards.get((learner_id, course_id), []), now, models=models)
+            tz = tzs[learner_id]
+            snapshots.append(
+                DashboardSnapshot(
+                    learner_id=learner_id,
+                    course_id=course_id,
+                    version=VERSION,
+                    computed_at=now,
+                    forecast_on=local_date(now, tz),
+                    data={
+                        "cells": cells,
+                        "modules": progress,
+                        "forecast": [point.expected for point in forecast],
+                        "forecast_cards": len(
+                            [rc for rc in cards.get((learner_id, course_id), []) if rc.stability]
+                        ),
+                        "days": sorted(day.isoformat() for day in days.get((learner_id, course_id), set())),
+                    },
+                )
+            )
+    DashboardSnapshot.objects.bulk_create(
+        snapshots,
+        update_conflicts=True,
+        unique_fields=["learner", "course"],
+        update_fields=["version", "data", "computed_at", "forecast_on"],
+    )
+    return snapshots
+
+
+def _panel(course: Course, data: Mapping[str, Any], now: datetime) -> CoursePanel:
+    pattern = reverse("courses:concept", args=[course.slug, "-slug-"])
+    cells = []
+    for pk, name, slug, level, target, knowledge, stability, memory_at, attempts in data["cells"]:
+        concept = Concept(pk=pk, course=course, name=name, slug=slug)
+        at = datetime.fromisoformat(memory_at) if memory_at else None
+        cells.append(
+            ConceptCell(
+                concept=concept,
+                level=Level(level),
+                target=None if target is None else Level(target),
+                retrievability=probability_at(knowledge, stability, at, now),
+                attempts=attempts,
+                url=pattern.replace("/-slug-/", f"/{slug}/"),
+            )
+        )
+    modules = [
+        ModuleProgress(module=Module(pk=pk, course=course, slug=slug, title=title), read=done, total=total)
+        for pk, slug, title, done, total in data["modules"]
+    ]
+    return CoursePanel(course=course, modules=modules, cells=cells)
+
+
+def _forecast(snapshots: Sequence[DashboardSnapshot]) -> list[ForecastPoint]:
+    """The courses' forecasts added up: expected questions remembered, over all reviewed cards."""
+    series = [s.data["forecast"] for s in snapshots if s.data["forecast"]]
+    cards = sum(s.data["forecast_cards"] for s in snapshots if s.data["forecast"])
+    if not series or not cards:
+        return []
+    totals = [sum(values) for values in zip(*series, strict=True)]
+    return [ForecastPoint(day=day, expected=value, mean=value / cards) for day, value in enumerate(totals)]
+
+
+def dashboard_read(user: User, *, today: date, tz: tzinfo, now: datetime) -> Dashboard:
+    """The learner's dashboard from their snapshots: the same as learner_dashboard, in a fixed few queries.
+
+    Courses (one query), snapshots (one), due count (one), answered today (one), and the
+    reread links of the weakest concepts (three when there are any). A learner who has
+    not started sees every published course at Not started (learner_dashboard, which
+    stores nothing); a course without a current snapshot has it built first.
+    """
+    courses = learner_courses(user)
+    if not courses:
+        return learner_dashboard(user, today=today, tz=tz, now=now)
+    by_course = {
+        s.course_id: s
+        for s in DashboardSnapshot.objects.filter(
+            learner=user, course__in=courses, version=VERSION, forecast_on=today
+        )
+    }
+    missing = [course.pk for course in courses if course.pk not in by_course]
+    if missing:
+        for s in snapshots_build([user.pk], now, {user.pk: missing}):
+            by_course[s.course_id] = s
+    snapshots = [by_course[course.pk] for course in courses if course.pk in by_course]
+    panels = [_panel(course, by_course[course.pk].data, now) for course in courses if course.pk in by_course]
+    days = {date.fromisoformat(day) for s in snapshots for day in s.data["days"]}
+    # An answer since the snapshot was built counts today at once, before its task has run.
+    if (
+        today not in days
+        and Attempt.objects.filter(learner=user, created_at__gte=day_start(today, tz)).exists()
+    ):
+        days.add(today)
+    return Dashboard(
+        started=True,
+        panels=panels,
+        due_today=due_today_count(user, now, tz),
+        streak=streak_from_days(days, today),
+        answered_today=today in days,
+        forecast=forecast_chart(_forecast(snapshots)),
+        weakest=reread_links(weakest_concepts(cell for panel in panels for cell in panel.cells)),
+    )
