@@ -50,10 +50,15 @@ def course_render(*, course: Course) -> None:
             for section in Section.objects.filter(lesson_id__in=foreign):
                 grouped[section.lesson_id].append(section)
             sections_by_lesson.update({lesson_id: grouped[lesson_id] for lesson_id in foreign})
+        changed: list[Question] = []
         for question in questions:
+            before = [getattr(question, name) for name in QUESTION_RENDERED_FIELDS]
             lesson_sections = sections_by_lesson.get(question.lesson_id) if question.lesson_id else []
             question_render_unsaved(question=question, sections=lesson_sections or [])
-        Question.objects.bulk_update(questions, QUESTION_RENDERED_FIELDS, batch_size=500)
+            if before != [getattr(question, name) for name in QUESTION_RENDERED_FIELDS]:
+                changed.append(question)
+        # Only what rendering changed: bulk_update's cost grows with rows times fields.
+        Question.objects.bulk_update(changed, QUESTION_RENDERED_FIELDS, batch_size=500)
 
         for quiz in Quiz.objects.filter(course=course):
             quiz_render(quiz=quiz)

@@ -63,7 +63,12 @@ def _module_saved(sender: Any, instance: Module, **kwargs: Any) -> None:
 
 
 def _lesson_saved(sender: Any, instance: Lesson, **kwargs: Any) -> None:
-    _mark("module", instance.module_id)
+    # The course when the module is at hand (the importer's lessons), so that the
+    # importer's own indexing clears the mark; else the module, resolved at flush.
+    if Lesson.module.is_cached(instance):
+        _mark("course", instance.module.course_id)
+    else:
+        _mark("module", instance.module_id)
 
 
 def _course_child_saved(sender: Any, instance: Concept | Question, **kwargs: Any) -> None:

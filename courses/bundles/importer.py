@@ -64,6 +64,8 @@ QUESTION_FIELDS = [
     "kind", "prompt_md", "answer_md", "key_points", "shuffle_options", "explanation_md", "depth", "lesson",
     "section_ref",
 ]  # fmt: skip
+CONCEPT_FIELDS = ["name", "description"]
+INDEX_FIELDS = ["depth", "notes", "order"]
 
 
 @dataclass
@@ -343,13 +345,14 @@ class _Writer:
                         found.description = self.concepts[slug].description
                 wanted[found.slug] = found
                 self.concept_for_entry[(module.slug, entry.order)] = found.slug
+        loaded = _loaded(self.concepts.values(), CONCEPT_FIELDS)
         for data in wanted.values():
             concept = self.concepts.get(data.slug) or Concept(course=self.course, slug=data.slug)
             concept.name = data.name
             concept.description = data.description
             _check(concept, data.source)
             self.concepts[data.slug] = concept
-        _bulk_save(Concept, [self.concepts[slug] for slug in wanted], ["name", "description"])
+        _bulk_save(Concept, [self.concepts[slug] for slug in wanted], CONCEPT_FIELDS, loaded)
         self.result.concepts = len(wanted)
         if self.full:
             stale = Concept.objects.filter(course=self.course).exclude(slug__in=list(wanted))
@@ -405,6 +408,7 @@ class _Writer:
             (entry.concept_id, entry.lesson_id): entry
             for entry in ConceptIndexEntry.objects.filter(lesson__module=module)
         }
+        loaded = _loaded(existing.values(), INDEX_FIELDS)
         kept: set[tuple[int, int]] = set()
         rows: list[ConceptIndexEntry] = []
         for entry in data.index:
@@ -431,7 +435,7 @@ class _Writer:
             kept.add((concept.pk, lesson.pk))
             rows.append(row)
             self.result.index_entries += 1
-        _bulk_save(ConceptIndexEntry, rows, ["depth", "notes", "order"])
+        _bulk_save(ConceptIndexEntry, rows, INDEX_FIELDS, loaded)
         stale = ConceptIndexEntry.objects.filter(lesson__module=module).exclude(pk__in=[r.pk for r in rows])
         self.delete_missing(stale, "index entries")
 
@@ -451,6 +455,7 @@ class _Writer:
     def write_questions(self, items: list[QuestionData]) -> None:
         _unique([q.slug for q in items], [q.source for q in items], "question")
         written: list[Question] = []
+        loaded = _loaded(self.questions.values(), QUESTION_FIELDS)
         for data in items:
             for concept in data.concepts:
                 if concept not in self.concepts:
@@ -476,7 +481,7 @@ class _Writer:
             written.append(question)
             self.questions[data.slug] = question
         # In bulk: one save per question (with its concepts and options) was most of an import.
-        _bulk_save(Question, written, QUESTION_FIELDS)
+        _bulk_save(Question, written, QUESTION_FIELDS, loaded)
         through = Question.concepts.through
         through.objects.filter(question__in=written).delete()
         through.objects.bulk_create(
@@ -512,6 +517,7 @@ class _Writer:
             surplus += [o.pk for o in old[len(data.options) :]]
         if surplus:
             Option.objects.filter(pk__in=surplus).delete()
+        # Parked above, so every reused option is written back.
         Option.objects.bulk_update(reused, ["text", "is_correct", "order"], batch_size=BATCH)
         Option.objects.bulk_create(created, batch_size=BATCH)
 
@@ -773,14 +779,29 @@ def _unique(slugs: list[str], sources: list[Source], what: str) -> None:
         first[slug] = source
 
 
-def _bulk_save(model: type[models.Model], objs: list[Any], fields: list[str]) -> None:
-    """Insert the new rows and update the others, a few queries whatever their number (no signals)."""
+def _bulk_save(
+    model: type[models.Model], objs: list[Any], fields: list[str], loaded: dict[int, tuple[Any, ...]]
+) -> None:
+    """Insert the new rows and update the changed ones, a few queries whatever their number (no signals).
+
+    `loaded` holds each existing row's values of `fields` as read (see _values): a
+    re-import that changes nothing updates nothing, and bulk_update's CASE per row and
+    field is the slow part of a bulk write.
+    """
     new = [obj for obj in objs if obj.pk is None]
-    old = [obj for obj in objs if obj.pk is not None]
+    changed = [obj for obj in objs if obj.pk is not None and loaded.get(obj.pk) != _values(obj, fields)]
     if new:
         model._default_manager.bulk_create(new, batch_size=BATCH)
-    if old:
-        model._default_manager.bulk_update(old, fields, batch_size=BATCH)
+    if changed:
+        model._default_manager.bulk_update(changed, fields, batch_size=BATCH)
+
+
+def _values(obj: models.Model, fields: list[str]) -> tuple[Any, ...]:
+    return tuple(getattr(obj, getattr(obj._meta.get_field(name), "attname", name)) for name in fields)
+
+
+def _loaded(objs: Iterable[models.Model], fields: list[str]) -> dict[int, tuple[Any, ...]]:
+    return {obj.pk: _values(obj, fields) for obj in objs if obj.pk is not None}
 
 
 def _save(obj: models.Model, source: Source) -> None:
