@@ -23,6 +23,7 @@ COPY lessons ./lessons
 COPY quizzes ./quizzes
 COPY accounts ./accounts
 COPY mastery ./mastery
+COPY search ./search
 COPY templates ./templates
 COPY static ./static
 COPY demo ./demo

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "quizzes",
     "accounts",
     "mastery",
+    "search",
 ]
 
 MIDDLEWARE = [

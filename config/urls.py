@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("lessons.urls")),
     path("", include("quizzes.urls")),
+    path("", include("search.urls")),
 ]

@@ -11,7 +11,12 @@ from lessons.models import Lesson, Section
 from lessons.rendering import SectionInfo, render_markdown
 from lessons.services import lesson_render_sections
 from quizzes.models import Question, Quiz, RecallPlan
-from quizzes.services import question_render, quiz_render, recall_plan_render
+from quizzes.services import (
+    QUESTION_RENDERED_FIELDS,
+    question_render_unsaved,
+    quiz_render,
+    recall_plan_render,
+)
 
 # savepoint=False: these run once per object inside course_render's transaction, where a
 # savepoint each would add two queries per object; an error still rolls back the caller.
@@ -38,16 +43,22 @@ def course_render(*, course: Course) -> None:
 
         questions = list(Question.objects.filter(course=course))
         # A question may point into another course's lesson; load those sections in one
-        # query so the cost stays one save per question.
+        # query, and save the questions in bulk.
         foreign = {q.lesson_id for q in questions if q.lesson_id is not None} - sections_by_lesson.keys()
         if foreign:
             grouped: dict[int, list[SectionInfo | Section]] = defaultdict(list)
             for section in Section.objects.filter(lesson_id__in=foreign):
                 grouped[section.lesson_id].append(section)
             sections_by_lesson.update({lesson_id: grouped[lesson_id] for lesson_id in foreign})
+        changed: list[Question] = []
         for question in questions:
+            before = [getattr(question, name) for name in QUESTION_RENDERED_FIELDS]
             lesson_sections = sections_by_lesson.get(question.lesson_id) if question.lesson_id else []
-            question_render(question=question, sections=lesson_sections or [])
+            question_render_unsaved(question=question, sections=lesson_sections or [])
+            if before != [getattr(question, name) for name in QUESTION_RENDERED_FIELDS]:
+                changed.append(question)
+        # Only what rendering changed: bulk_update's cost grows with rows times fields.
+        Question.objects.bulk_update(changed, QUESTION_RENDERED_FIELDS, batch_size=500)
 
         for quiz in Quiz.objects.filter(course=course):
             quiz_render(quiz=quiz)

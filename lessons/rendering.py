@@ -14,6 +14,7 @@ import html
 import re
 import secrets
 import sys
+import threading
 import xml.etree.ElementTree as etree
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -250,12 +251,22 @@ class _RenderState:
         return f"zzcheck{self.token}n{index}zz"
 
 
+class _StateHolder:
+    """The render in progress, for a Markdown instance that is built once and reused."""
+
+    state: _RenderState
+
+
 class _CheckTreeprocessor(Treeprocessor):
     """Turn a top-level paragraph `{{check: slug}}` into a placeholder nh3 will keep."""
 
-    def __init__(self, md: markdown.Markdown, state: _RenderState) -> None:
+    def __init__(self, md: markdown.Markdown, holder: _StateHolder) -> None:
         super().__init__(md)
-        self.state = state
+        self.holder = holder
+
+    @property
+    def state(self) -> _RenderState:
+        return self.holder.state
 
     def run(self, root: etree.Element) -> None:
         # Top level only: a marker nested in a list or callout would cut that element
@@ -270,9 +281,13 @@ class _CheckTreeprocessor(Treeprocessor):
 
 
 class _StructureTreeprocessor(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, state: _RenderState) -> None:
+    def __init__(self, md: markdown.Markdown, holder: _StateHolder) -> None:
         super().__init__(md)
-        self.state = state
+        self.holder = holder
+
+    @property
+    def state(self) -> _RenderState:
+        return self.holder.state
 
     def run(self, root: etree.Element) -> None:
         _transform_callouts(root)
@@ -282,23 +297,45 @@ class _StructureTreeprocessor(Treeprocessor):
 
 
 class _StudyhallExtension(Extension):
-    def __init__(self, state: _RenderState) -> None:
+    def __init__(self, holder: _StateHolder, *, number_sections: bool) -> None:
         super().__init__()
-        self.state = state
+        self.holder = holder
+        self.number_sections = number_sections
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.registerExtension(self)
         # Same name and priority as the stock admonition processor, which it replaces.
         md.parser.blockprocessors.register(_CalloutBlockProcessor(md.parser), "admonition", 105)
-        if self.state.number_sections:
+        if self.number_sections:
             # Before "inline" (20), while paragraph text is still raw source.
-            md.treeprocessors.register(_CheckTreeprocessor(md, self.state), "studyhall-checks", 25)
+            md.treeprocessors.register(_CheckTreeprocessor(md, self.holder), "studyhall-checks", 25)
         # After "attr_list" (8), so explicit heading ids are already in place.
-        md.treeprocessors.register(_StructureTreeprocessor(md, self.state), "studyhall-structure", 6)
+        md.treeprocessors.register(_StructureTreeprocessor(md, self.holder), "studyhall-structure", 6)
+
+
+# Building a Markdown instance with its extensions cost about as much as converting a
+# short field, and an import converts thousands; one instance per thread and kind is
+# reset and reused (Markdown instances are not thread-safe, hence per thread).
+_instances = threading.local()
 
 
 def _convert(text: str, state: _RenderState) -> str:
-    md = markdown.Markdown(
+    key = "lesson" if state.number_sections else "field"
+    cached: tuple[markdown.Markdown, _StateHolder] | None = getattr(_instances, key, None)
+    if cached is None:
+        holder = _StateHolder()
+        cached = (_build(holder, number_sections=state.number_sections), holder)
+        setattr(_instances, key, cached)
+    md, holder = cached
+    holder.state = state
+    try:
+        return md.reset().convert(text)
+    finally:
+        md.reset()
+
+
+def _build(holder: _StateHolder, *, number_sections: bool) -> markdown.Markdown:
+    return markdown.Markdown(
         extensions=[
             "tables",
             "fenced_code",
@@ -308,7 +345,7 @@ def _convert(text: str, state: _RenderState) -> str:
             "attr_list",
             "footnotes",
             "def_list",
-            _StudyhallExtension(state),
+            _StudyhallExtension(holder, number_sections=number_sections),
         ],
         extension_configs={
             "codehilite": {"css_class": HIGHLIGHT_CLASS, "guess_lang": False, "noclasses": False},
@@ -317,7 +354,6 @@ def _convert(text: str, state: _RenderState) -> str:
         },
         output_format="html",
     )
-    return md.convert(text)
 
 
 # --- sanitizing -----------------------------------------------------------------------

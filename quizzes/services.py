@@ -21,16 +21,26 @@ def question_render(*, question: Question, sections: Sequence[SectionInfo | Sect
     rendering a whole course) so that no query is made for them.
     """
     with transaction.atomic(savepoint=False):
-        question.prompt_html = render_markdown(question.prompt_md)
-        question.answer_html = render_markdown(question.answer_md)
-        question.explanation_html = render_markdown(question.explanation_md)
-        anchor = ""
-        if question.lesson_id is not None and question.section_ref.strip():
-            if sections is None:
-                sections = list(Section.objects.filter(lesson_id=question.lesson_id))
-            anchor = resolve_section_ref(question.section_ref, sections)
-        question.anchor = anchor
-        question.save(update_fields=["prompt_html", "answer_html", "explanation_html", "anchor"])
+        question_render_unsaved(question=question, sections=sections)
+        question.save(update_fields=QUESTION_RENDERED_FIELDS)
+
+
+QUESTION_RENDERED_FIELDS = ["prompt_html", "answer_html", "explanation_html", "anchor"]
+
+
+def question_render_unsaved(
+    *, question: Question, sections: Sequence[SectionInfo | Section] | None = None
+) -> None:
+    """question_render without the save, for callers that save many questions in bulk."""
+    question.prompt_html = render_markdown(question.prompt_md)
+    question.answer_html = render_markdown(question.answer_md)
+    question.explanation_html = render_markdown(question.explanation_md)
+    anchor = ""
+    if question.lesson_id is not None and question.section_ref.strip():
+        if sections is None:
+            sections = list(Section.objects.filter(lesson_id=question.lesson_id))
+        anchor = resolve_section_ref(question.section_ref, sections)
+    question.anchor = anchor
 
 
 def quiz_render(*, quiz: Quiz) -> None:

@@ -48,6 +48,7 @@ from lessons.models import ConceptIndexEntry, Lesson, Section
 from lessons.rendering import resolve_section_ref
 from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
 from quizzes.services import question_render
+from search.indexing import course_index
 
 CHECK_LINE_RE = re.compile(r"^\s*\{\{\s*check\s*:\s*(?P<slug>[^}\s]*)\s*\}\}\s*$")
 LESSON_RECORD_FIELDS = (
@@ -58,6 +59,13 @@ LESSON_PAGE_FIELDS = ("kicker", "summary", "read_minutes", "difficulty", "body_m
 # Unique constraints on (parent, order) would trip over a half-renumbered list; park the
 # old rows out of the way first.
 ORDER_PARKING_OFFSET = 1_000_000
+BATCH = 500
+QUESTION_FIELDS = [
+    "kind", "prompt_md", "answer_md", "key_points", "shuffle_options", "explanation_md", "depth", "lesson",
+    "section_ref",
+]  # fmt: skip
+CONCEPT_FIELDS = ["name", "description"]
+INDEX_FIELDS = ["depth", "notes", "order"]
 
 
 @dataclass
@@ -337,12 +345,14 @@ class _Writer:
                         found.description = self.concepts[slug].description
                 wanted[found.slug] = found
                 self.concept_for_entry[(module.slug, entry.order)] = found.slug
+        loaded = _loaded(self.concepts.values(), CONCEPT_FIELDS)
         for data in wanted.values():
             concept = self.concepts.get(data.slug) or Concept(course=self.course, slug=data.slug)
             concept.name = data.name
             concept.description = data.description
-            _save(concept, data.source)
+            _check(concept, data.source)
             self.concepts[data.slug] = concept
+        _bulk_save(Concept, [self.concepts[slug] for slug in wanted], CONCEPT_FIELDS, loaded)
         self.result.concepts = len(wanted)
         if self.full:
             stale = Concept.objects.filter(course=self.course).exclude(slug__in=list(wanted))
@@ -398,7 +408,9 @@ class _Writer:
             (entry.concept_id, entry.lesson_id): entry
             for entry in ConceptIndexEntry.objects.filter(lesson__module=module)
         }
-        kept: set[int] = set()
+        loaded = _loaded(existing.values(), INDEX_FIELDS)
+        kept: set[tuple[int, int]] = set()
+        rows: list[ConceptIndexEntry] = []
         for entry in data.index:
             if entry.lesson not in lesson_slugs:
                 known = ", ".join(sorted(lesson_slugs)) or "none"
@@ -410,7 +422,7 @@ class _Writer:
             concept = self.concepts[self.concept_for_entry[(data.slug, entry.order)]]
             lesson = self.lessons[(data.slug, entry.lesson)]
             row = existing.get((concept.pk, lesson.pk))
-            if row is not None and row.pk in kept:
+            if (concept.pk, lesson.pk) in kept:
                 raise BundleError(
                     entry.source.path,
                     entry.source.line,
@@ -418,11 +430,13 @@ class _Writer:
                 )
             row = row or ConceptIndexEntry(concept=concept, lesson=lesson)
             row.depth, row.notes, row.order = entry.depth, entry.notes, entry.order
-            _save(row, entry.source)
+            _check(row, entry.source)
             existing[(concept.pk, lesson.pk)] = row
-            kept.add(row.pk)
+            kept.add((concept.pk, lesson.pk))
+            rows.append(row)
             self.result.index_entries += 1
-        stale = ConceptIndexEntry.objects.filter(lesson__module=module).exclude(pk__in=kept)
+        _bulk_save(ConceptIndexEntry, rows, INDEX_FIELDS, loaded)
+        stale = ConceptIndexEntry.objects.filter(lesson__module=module).exclude(pk__in=[r.pk for r in rows])
         self.delete_missing(stale, "index entries")
 
     # questions --------------------------------------------------------------------------
@@ -440,6 +454,8 @@ class _Writer:
 
     def write_questions(self, items: list[QuestionData]) -> None:
         _unique([q.slug for q in items], [q.source for q in items], "question")
+        written: list[Question] = []
+        loaded = _loaded(self.questions.values(), QUESTION_FIELDS)
         for data in items:
             for concept in data.concepts:
                 if concept not in self.concepts:
@@ -461,24 +477,49 @@ class _Writer:
             question.depth = data.depth
             question.lesson = lesson
             question.section_ref = data.ref
-            _save(question, data.source)
-            question.concepts.set([self.concepts[slug] for slug in data.concepts])
-            self._write_options(question, data)
+            _check(question, data.source)
+            written.append(question)
             self.questions[data.slug] = question
+        # In bulk: one save per question (with its concepts and options) was most of an import.
+        _bulk_save(Question, written, QUESTION_FIELDS, loaded)
+        through = Question.concepts.through
+        through.objects.filter(question__in=written).delete()
+        through.objects.bulk_create(
+            (
+                through(question_id=question.pk, concept_id=self.concepts[slug].pk)
+                for question, data in zip(written, items, strict=True)
+                for slug in dict.fromkeys(data.concepts)
+            ),
+            batch_size=BATCH,
+        )
+        self._write_options(list(zip(written, items, strict=True)))
         self.result.questions += len(items)
 
-    def _write_options(self, question: Question, data: QuestionData) -> None:
-        existing = list(question.options.order_by("order", "id"))
+    def _write_options(self, pairs: list[tuple[Question, QuestionData]]) -> None:
+        """Options matched by position, so their ids (which answers point to) survive a re-import."""
+        existing: dict[int, list[Option]] = {}
+        for option in Option.objects.filter(question__in=[q for q, _ in pairs]).order_by("order", "id"):
+            existing.setdefault(option.question_id, []).append(option)
         if existing:
-            Option.objects.filter(question=question).update(
+            Option.objects.filter(question_id__in=list(existing)).update(
                 order=F("order") + ORDER_PARKING_OFFSET, is_correct=False
             )
-        for position, option_data in enumerate(data.options, start=1):
-            option = existing[position - 1] if position <= len(existing) else Option(question=question)
-            option.text, option.is_correct, option.order = option_data.text, option_data.correct, position
-            _save(option, data.source)
-        if len(existing) > len(data.options):
-            Option.objects.filter(pk__in=[o.pk for o in existing[len(data.options) :]]).delete()
+        reused: list[Option] = []
+        created: list[Option] = []
+        surplus: list[int] = []
+        for question, data in pairs:
+            old = existing.get(question.pk, [])
+            for position, option_data in enumerate(data.options, start=1):
+                option = old[position - 1] if position <= len(old) else Option(question=question)
+                option.text, option.is_correct, option.order = option_data.text, option_data.correct, position
+                _check(option, data.source)
+                (reused if option.pk else created).append(option)
+            surplus += [o.pk for o in old[len(data.options) :]]
+        if surplus:
+            Option.objects.filter(pk__in=surplus).delete()
+        # Parked above, so every reused option is written back.
+        Option.objects.bulk_update(reused, ["text", "is_correct", "order"], batch_size=BATCH)
+        Option.objects.bulk_create(created, batch_size=BATCH)
 
     def recall_questions(self, plans: list[RecallPlanData]) -> list[QuestionData]:
         """The free-recall questions a recall week's bullets generate (linked after rendering)."""
@@ -665,8 +706,12 @@ class _Writer:
 
     def render(self) -> None:
         course_render(course=self.course)
-        if not self.unplaced and not self.unlocks:
-            return
+        if self.unplaced or self.unlocks:
+            self._link_after_render()
+        # One call per course, inside the import's transaction (a dry run rolls it back too).
+        course_index(course=self.course)
+
+    def _link_after_render(self) -> None:
         sections: dict[int, list[Section]] = {}
         for section in Section.objects.filter(lesson__module__course=self.course).order_by(
             "lesson_id", "order"
@@ -734,7 +779,37 @@ def _unique(slugs: list[str], sources: list[Source], what: str) -> None:
         first[slug] = source
 
 
+def _bulk_save(
+    model: type[models.Model], objs: list[Any], fields: list[str], loaded: dict[int, tuple[Any, ...]]
+) -> None:
+    """Insert the new rows and update the changed ones, a few queries whatever their number (no signals).
+
+    `loaded` holds each existing row's values of `fields` as read (see _values): a
+    re-import that changes nothing updates nothing, and bulk_update's CASE per row and
+    field is the slow part of a bulk write.
+    """
+    new = [obj for obj in objs if obj.pk is None]
+    changed = [obj for obj in objs if obj.pk is not None and loaded.get(obj.pk) != _values(obj, fields)]
+    if new:
+        model._default_manager.bulk_create(new, batch_size=BATCH)
+    if changed:
+        model._default_manager.bulk_update(changed, fields, batch_size=BATCH)
+
+
+def _values(obj: models.Model, fields: list[str]) -> tuple[Any, ...]:
+    return tuple(getattr(obj, getattr(obj._meta.get_field(name), "attname", name)) for name in fields)
+
+
+def _loaded(objs: Iterable[models.Model], fields: list[str]) -> dict[int, tuple[Any, ...]]:
+    return {obj.pk: _values(obj, fields) for obj in objs if obj.pk is not None}
+
+
 def _save(obj: models.Model, source: Source) -> None:
+    _check(obj, source)
+    obj.save()
+
+
+def _check(obj: models.Model, source: Source) -> None:
     # SQLite ignores max_length; PostgreSQL would fail with a bare DataError. Say which
     # file and field instead.
     for model_field in obj._meta.concrete_fields:
@@ -746,4 +821,3 @@ def _save(obj: models.Model, source: Source) -> None:
                 source.line,
                 f"{obj._meta.verbose_name} {model_field.name} is {len(value)} characters (at most {limit})",
             )
-    obj.save()

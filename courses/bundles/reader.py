@@ -35,7 +35,7 @@ from courses.bundles.parsers.quiz import find_inline_quiz, parse_inline_quiz
 from courses.bundles.parsers.recall import parse_recall
 from courses.bundles.parsers.record import notebook_parts, parse_record
 from courses.bundles.report import ImportReport, Ledger
-from courses.bundles.safety import check_tree, compose_yaml, load_yaml, read_text
+from courses.bundles.safety import check_tree, load_yaml_node, read_text
 from courses.bundles.schema import (
     CHEAT_SHEET_ACCESS,
     CHOICE,
@@ -123,10 +123,9 @@ def _choice(value: str, allowed: tuple[str, ...], *, path: str, line: int | None
 
 def _yaml_items(text: str, *, path: str) -> list[tuple[Any, int]]:
     """A YAML list with the 1-based line of each item, so errors can point at it."""
-    data = load_yaml(text, path=path)
+    data, node = load_yaml_node(text, path=path)
     if data is None:
         return []
-    node = compose_yaml(text)
     if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
         raise BundleError(path, 1, "expected a YAML list (one '- ' item per entry)")
     return [(item, child.start_mark.line + 1) for item, child in zip(data, node.value, strict=True)]

@@ -140,6 +140,50 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+# libyaml's parser, when PyYAML was built with it: the pure-Python one spent most of a
+# 100-lesson import. It cannot run _BoundedLoader's checks inside its composer, so the
+# same limits are checked on its event stream first; anything the fast path does not
+# accept (a limit, a syntax error) is parsed again by _BoundedLoader, which gives the
+# error exactly as before.
+_FAST_LOADER: type[Any] | None = getattr(yaml, "CSafeLoader", None)
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_END_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _within_limits(text: str) -> bool:
+    assert _FAST_LOADER is not None
+    depth = nodes = 0
+    for event in yaml.parse(text, Loader=_FAST_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            return False
+        if isinstance(event, _NODE_EVENTS):
+            nodes += 1
+            if nodes > MAX_YAML_NODES or depth + 1 > MAX_YAML_DEPTH:
+                return False
+            if not isinstance(event, yaml.ScalarEvent):
+                depth += 1
+        elif isinstance(event, _END_EVENTS):
+            depth -= 1
+    return True
+
+
+def _fast(text: str) -> tuple[Any, yaml.Node | None] | None:
+    """(data, node) through libyaml, or None to take the checked slow path."""
+    if _FAST_LOADER is None:
+        return None
+    try:
+        if not _within_limits(text):
+            return None
+        loader = _FAST_LOADER(text)
+        try:
+            node = loader.get_single_node()
+            return (loader.construct_document(node) if node is not None else None), node
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
 def compose_yaml(text: str) -> yaml.Node | None:
     loader = _BoundedLoader(text)
     try:
@@ -148,8 +192,24 @@ def compose_yaml(text: str) -> yaml.Node | None:
         loader.dispose()
 
 
+def load_yaml_node(text: str, *, path: str, first_line: int = 1) -> tuple[Any, yaml.Node | None]:
+    """load_yaml's data with the node tree it was built from (for the line of each item)."""
+    fast = _fast(text)
+    if fast is not None:
+        return fast
+    data = _load_checked(text, path=path, first_line=first_line)
+    return data, (compose_yaml(text) if data is not None else None)
+
+
 def load_yaml(text: str, *, path: str, first_line: int = 1) -> Any:
     """Bounded safe YAML with errors at the file line (first_line = the text's first line in the file)."""
+    fast = _fast(text)
+    if fast is not None:
+        return fast[0]
+    return _load_checked(text, path=path, first_line=first_line)
+
+
+def _load_checked(text: str, *, path: str, first_line: int) -> Any:
     loader = _BoundedLoader(text)
     try:
         return loader.get_single_data()
