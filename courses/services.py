@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
+from courses import content_cache
 from courses.models import Course, Module
 from lessons.models import Lesson, Section
 from lessons.rendering import SectionInfo, render_markdown
@@ -26,7 +27,7 @@ def module_render(*, module: Module) -> None:
 
 def course_render(*, course: Course) -> None:
     """Render all the course's Markdown: description, modules, lessons, questions, quizzes, plans."""
-    with transaction.atomic():
+    with transaction.atomic(), content_cache.deferred():
         course.description_html = render_markdown(course.description_md)
         course.save(update_fields=["description_html", "updated_at"])
         for module in Module.objects.filter(course=course):
@@ -53,3 +54,4 @@ def course_render(*, course: Course) -> None:
             quiz_render(quiz=quiz)
         for plan in RecallPlan.objects.filter(course=course):
             recall_plan_render(plan=plan)
+        content_cache.course_content_bump(course.pk)

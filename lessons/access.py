@@ -86,3 +86,30 @@ def get_lesson_for_user(user: User, course_slug: str, module_slug: str, lesson_s
         previous=neighbour(position - 1),
         next=neighbour(position + 1),
     )
+
+
+@dataclass(frozen=True)
+class ContentRef:
+    """What a cached page needs before its cache lookup: the row's id and its course's version."""
+
+    pk: int
+    course_id: int
+    version: int
+
+
+def lesson_ref_for_user(user: User, course_slug: str, module_slug: str, lesson_slug: str) -> ContentRef:
+    """The access check of the lesson page, in one narrow query (the same visibility rule as
+    get_lesson_for_user); Http404 when the user may not see it."""
+    row = (
+        Lesson.objects.filter(
+            course_visible_q(user, "module__course__"),
+            module__course__slug=course_slug,
+            module__slug=module_slug,
+            slug=lesson_slug,
+        )
+        .values_list("pk", "module__course_id", "module__course__content_version")
+        .first()
+    )
+    if row is None:
+        raise Http404("No such lesson.")
+    return ContentRef(*row)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from mastery.models import Grade
+from mastery.models import Attempt, Grade, Mode
+from mastery.services import attempt_grade, attempt_saved_messages
 from quizzes.access import section_labels
+from quizzes.forms import TOKEN_MAX_AGE
 from quizzes.models import Option, Question
 
 
@@ -31,3 +34,50 @@ def check_result_context(
     if question.is_choice:
         return {"state": "answered", "chosen": chosen, "is_right": is_right, **check_jump(question)}
     return {"state": "graded", "grade": grade, "key_points": key_points, **check_jump(question)}
+
+
+def check_states(*, learner_id: int, questions: list[Question], now: datetime) -> dict[int, dict[str, Any]]:
+    """Question id → the check fragment's context for the checks this learner already answered
+    in this sitting, so a reloaded page shows them as they were left (two queries, none without
+    questions).
+
+    A sitting is the lifetime of a check token: an answer given on a study page within it
+    comes back answered (choice) or graded (self-grade, with its key points); older answers
+    leave the check open again, since the question's return is the Review page's business.
+    A reveal that was never graded stores nothing, so such a check shows unanswered.
+    """
+    if not questions:
+        return {}
+    by_id = {question.pk: question for question in questions}
+    attempts = (
+        Attempt.objects.filter(
+            learner_id=learner_id,
+            question_id__in=by_id,
+            mode=Mode.STUDY,
+            created_at__gte=now - timedelta(seconds=TOKEN_MAX_AGE),
+        )
+        .select_related("option")
+        .order_by("question_id", "-created_at", "-id")
+    )
+    latest: dict[int, Attempt] = {}
+    for attempt in attempts:
+        latest.setdefault(attempt.question_id, attempt)
+    saved = attempt_saved_messages(learner_id=learner_id, attempts=list(latest.values()), now=now)
+    states = {}
+    for question_id, attempt in latest.items():
+        points = (
+            (attempt.key_points_recalled, attempt.key_points_total)
+            if attempt.key_points_total is not None and attempt.key_points_recalled is not None
+            else None
+        )
+        states[question_id] = {
+            **check_result_context(
+                by_id[question_id],
+                chosen=attempt.option,
+                is_right=bool(attempt.is_correct),
+                grade=attempt_grade(attempt),
+                key_points=points,
+            ),
+            "saved": saved[attempt.pk],
+        }
+    return states
