@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.urls import reverse
 
-from courses.access import User, course_visible_q
+from courses.access import ContentRef, User, course_visible_q
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes.models import Option, Question
 
@@ -86,15 +86,6 @@ def get_lesson_for_user(user: User, course_slug: str, module_slug: str, lesson_s
         previous=neighbour(position - 1),
         next=neighbour(position + 1),
     )
-
-
-@dataclass(frozen=True)
-class ContentRef:
-    """What a cached page needs before its cache lookup: the row's id and its course's version."""
-
-    pk: int
-    course_id: int
-    version: int
 
 
 def lesson_ref_for_user(user: User, course_slug: str, module_slug: str, lesson_slug: str) -> ContentRef:
