@@ -27,7 +27,15 @@ def module_render(*, module: Module) -> None:
 
 def course_render(*, course: Course) -> None:
     """Render all the course's Markdown: description, modules, lessons, questions, quizzes, plans."""
-    with transaction.atomic(), content_cache.deferred():
+    with transaction.atomic():
+        with content_cache.deferred():
+            _course_render(course=course)
+        # Once for the whole course (none inside an import: it bumps once at its end).
+        content_cache.content_changed(pk=course.pk)
+
+
+def _course_render(*, course: Course) -> None:
+    with transaction.atomic():
         course.description_html = render_markdown(course.description_md)
         course.save(update_fields=["description_html", "updated_at"])
         for module in Module.objects.filter(course=course):
@@ -54,4 +62,3 @@ def course_render(*, course: Course) -> None:
             quiz_render(quiz=quiz)
         for plan in RecallPlan.objects.filter(course=course):
             recall_plan_render(plan=plan)
-        content_cache.course_content_bump(course.pk)
