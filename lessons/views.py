@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from courses import content_cache
 from lessons.access import get_lesson_for_user, lesson_ref_for_user
 from mastery.models import LessonRead
+from quizzes.access import section_labels
 from quizzes.checks import check_states
 from quizzes.forms import check_tokens
 from quizzes.models import Question, Quiz
@@ -58,6 +59,7 @@ class LessonBody:
     # options loaded), and the whole body as a visitor sees it (CSRF placeholder inside).
     parts: list[tuple[str, str]]
     questions: dict[str, Question]
+    labels: dict[int, str]  # the checks' section labels ("§2.3"), for their "jump to" after an answer
     visitor_body: str
 
 
@@ -105,6 +107,7 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
         pager=piece("lesson-pager"),
         parts=[(part.html, part.check_slug) for part in body_parts],
         questions=page.checks,
+        labels=section_labels(page.checks.values()),
         visitor_body="".join(piece("lesson-part", part=part) for part in visitor_parts),
     )
 
@@ -137,7 +140,7 @@ def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dic
     learner = cast(User, request.user)
     questions = list(body.questions.values())
     tokens = check_tokens(learner, questions, mode="study")
-    states = check_states(learner_id=learner.pk, questions=questions, now=timezone.now())
+    states = check_states(learner_id=learner.pk, questions=questions, now=timezone.now(), labels=body.labels)
     parts = []
     for html, slug in body.parts:
         question = body.questions.get(slug)

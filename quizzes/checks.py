@@ -12,9 +12,13 @@ from quizzes.forms import TOKEN_MAX_AGE
 from quizzes.models import Option, Question
 
 
-def check_jump(question: Question) -> dict[str, str]:
-    """Where to reread after an answer: the section link ("Jump to §2.3"), or the reference as text."""
-    label = section_labels([question]).get(question.pk, "")
+def check_jump(question: Question, label: str | None = None) -> dict[str, str]:
+    """Where to reread after an answer: the section link ("Jump to §2.3"), or the reference as text.
+
+    label: the question's section label when the caller already has it (section_labels of many).
+    """
+    if label is None:
+        label = section_labels([question]).get(question.pk, "")
     return {"jump_url": question.section_url(), "jump_label": label}
 
 
@@ -25,21 +29,26 @@ def check_result_context(
     is_right: bool,
     grade: Grade,
     key_points: tuple[int, int] | None,
+    jump_label: str | None = None,
 ) -> dict[str, Any]:
     """What the check fragment shows once answered, on every page (the Review page too).
 
     A multiple-choice answer shows every option with the correct one and the learner's
     marked, a self-grade the model answer; both the explanation and where to reread.
     """
+    jump = check_jump(question, jump_label)
     if question.is_choice:
-        return {"state": "answered", "chosen": chosen, "is_right": is_right, **check_jump(question)}
-    return {"state": "graded", "grade": grade, "key_points": key_points, **check_jump(question)}
+        return {"state": "answered", "chosen": chosen, "is_right": is_right, **jump}
+    return {"state": "graded", "grade": grade, "key_points": key_points, **jump}
 
 
-def check_states(*, learner_id: int, questions: list[Question], now: datetime) -> dict[int, dict[str, Any]]:
+def check_states(
+    *, learner_id: int, questions: list[Question], now: datetime, labels: dict[int, str] | None = None
+) -> dict[int, dict[str, Any]]:
     """Question id → the check fragment's context for the checks this learner already answered
-    in this sitting, so a reloaded page shows them as they were left (two queries, none without
-    questions).
+    in this sitting, so a reloaded page shows them as they were left: one query, and when some
+    were answered their cards' due times and (unless the caller has them: labels) their
+    section labels.
 
     A sitting is the lifetime of a check token: an answer given on a study page within it
     comes back answered (choice) or graded (self-grade, with its key points); older answers
@@ -62,7 +71,11 @@ def check_states(*, learner_id: int, questions: list[Question], now: datetime) -
     latest: dict[int, Attempt] = {}
     for attempt in attempts:
         latest.setdefault(attempt.question_id, attempt)
+    if not latest:
+        return {}
     saved = attempt_saved_messages(learner_id=learner_id, attempts=list(latest.values()), now=now)
+    if labels is None:
+        labels = section_labels([by_id[question_id] for question_id in latest])
     states = {}
     for question_id, attempt in latest.items():
         points = (
@@ -77,6 +90,7 @@ def check_states(*, learner_id: int, questions: list[Question], now: datetime) -
                 is_right=bool(attempt.is_correct),
                 grade=attempt_grade(attempt),
                 key_points=points,
+                jump_label=labels.get(question_id, ""),
             ),
             "saved": saved[attempt.pk],
         }

@@ -239,9 +239,9 @@ def test_query_count_does_not_grow(
 
     # Cold cache: the access check (lesson id and course version), then the content's own
     # queries: lesson+module+course, index entries+concepts, check questions, their options,
-    # neighbours, readiness quizzes.
+    # neighbours, readiness quizzes, the checks' section labels.
     content_cache.clear()
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = client.get(url)
     assert response.content.decode().count('class="check ') == size["checks_per_lesson"]
     # Warm: the access check alone.
