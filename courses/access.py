@@ -60,6 +60,10 @@ def visible_courses(user: User) -> QuerySet[Course]:
     return Course.objects.filter(course_visible_q(user))
 
 
+def visible_course_ids(user: User) -> list[int]:
+    return list(visible_courses(user).values_list("pk", flat=True))
+
+
 def catalog_courses(user: User) -> QuerySet[Course]:
     """Catalog rows with module and lesson counts computed in the same query."""
     return visible_courses(user).annotate(
