@@ -210,12 +210,27 @@ REDIS_URL = env_str("REDIS_URL", "")
 # The cache holds the sign-in, sign-up and reset throttles (accounts/throttle.py), so in
 # production it is Redis, shared by every web node; the embedded mode keeps it in memory.
 CACHE_URL = env_str("CACHE_URL", REDIS_URL)
-CACHES = {
+CACHES: dict[str, dict[str, object]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "studyhall"}
-    )
+    ),
+    # Rendered content pages (courses/content_cache.py): keyed by course content version, so
+    # never stale; its own prefix (and alias) so a cold cache is one clear() of this alias.
+    "content": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "content",
+        }
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "studyhall-content",
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    ),
 }
 # Sessions in the database, so a learner signed in on one web node is signed in on all of
 # them (never the file or local-memory backends); messages ride in the session or a cookie.

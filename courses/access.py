@@ -6,6 +6,7 @@ exactly what its page shows, so page query counts do not grow with the content.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TypeAlias
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -35,6 +36,15 @@ LESSON_LIST_DEFER = (
     "not_covered_md",
     "not_covered_html",
 )
+
+
+@dataclass(frozen=True)
+class ContentRef:
+    """What a cached page needs before its cache lookup: the row's id and its course's version."""
+
+    pk: int
+    course_id: int
+    version: int
 
 
 def can_see_unpublished(user: User) -> bool:
@@ -90,6 +100,10 @@ def missing(user: User, course_slug: str, message: str) -> Exception:
 def visible_courses(user: User) -> QuerySet[Course]:
     """Courses whose content the user may read."""
     return Course.objects.filter(course_visible_q(user))
+
+
+def visible_course_ids(user: User) -> list[int]:
+    return list(visible_courses(user).values_list("pk", flat=True))
 
 
 def catalog_courses(user: User) -> QuerySet[Course]:
@@ -181,3 +195,43 @@ def get_concept_for_user(user: User, course_slug: str, concept_slug: str) -> Con
     if concept is None:
         raise missing(user, course_slug, "No such concept.")
     return concept
+
+
+# The access checks of cached pages: one narrow query each, with the same visibility rule as
+# the helpers above, run on every request before the cache is asked (courses/content_cache.py).
+
+
+def catalog_versions(user: User) -> list[tuple[int, int]]:
+    """(course id, content version) of every course in the user's catalog, in catalog order."""
+    return list(visible_courses(user).values_list("pk", "content_version"))
+
+
+def course_ref_for_user(user: User, course_slug: str) -> ContentRef:
+    row = visible_courses(user).filter(slug=course_slug).values_list("pk", "pk", "content_version").first()
+    if row is None:
+        raise missing(user, course_slug, "No such course.")
+    return ContentRef(*row)
+
+
+def module_ref_for_user(user: User, course_slug: str, module_slug: str) -> ContentRef:
+    row = (
+        Module.objects.filter(course_visible_q(user, "course__"), course__slug=course_slug, slug=module_slug)
+        .values_list("pk", "course_id", "course__content_version")
+        .first()
+    )
+    if row is None:
+        raise missing(user, course_slug, "No such module.")
+    return ContentRef(*row)
+
+
+def concept_ref_for_user(user: User, course_slug: str, concept_slug: str) -> ContentRef:
+    row = (
+        Concept.objects.filter(
+            course_visible_q(user, "course__"), course__slug=course_slug, slug=concept_slug
+        )
+        .values_list("pk", "course_id", "course__content_version")
+        .first()
+    )
+    if row is None:
+        raise missing(user, course_slug, "No such concept.")
+    return ContentRef(*row)

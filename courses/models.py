@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+import time
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+
+
+def content_version_seed() -> int:
+    """A new course's first content version: the clock in milliseconds, not 1, so a course
+    recreated under a reused id (a reset database) never meets a cache entry of its predecessor."""
+    return int(time.time() * 1000)
 
 
 class CourseQuerySet(models.QuerySet["Course"]):
@@ -50,6 +59,9 @@ class Course(models.Model):
         null=True, blank=True, help_text="At most this many enrolled learners; empty means no limit."
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped by courses.content_cache on every change to the course's content; cached
+    # pages are keyed by it, so a save invalidates them on every web node at once.
+    content_version = models.BigIntegerField(default=content_version_seed, editable=False)
 
     objects = CourseQuerySet.as_manager()
 
@@ -58,6 +70,18 @@ class Course(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # content_version belongs to courses.content_cache, which bumps it in the database
+        # (an UPDATE ... + 1) while this instance may hold an older value: a full save of
+        # an existing course writes every other column, never that one back.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "content_version"
+            ]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("courses:course", args=[self.slug])

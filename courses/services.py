@@ -6,6 +6,7 @@ from collections import defaultdict
 
 from django.db import transaction
 
+from courses import content_cache
 from courses.models import Course, Module
 from lessons.models import Lesson, Section
 from lessons.rendering import SectionInfo, render_markdown
@@ -31,6 +32,14 @@ def module_render(*, module: Module) -> None:
 
 def course_render(*, course: Course) -> None:
     """Render all the course's Markdown: description, modules, lessons, questions, quizzes, plans."""
+    with transaction.atomic():
+        with content_cache.deferred():
+            _course_render(course=course)
+        # Once for the whole course (none inside an import: it bumps once at its end).
+        content_cache.content_changed(pk=course.pk)
+
+
+def _course_render(*, course: Course) -> None:
     with transaction.atomic():
         course.description_html = render_markdown(course.description_md)
         course.save(update_fields=["description_html", "updated_at"])

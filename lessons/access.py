@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from courses.access import User, course_visible_q, missing
+from courses.access import ContentRef, User, course_visible_q, missing
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes.models import Option, Question
 
@@ -85,3 +85,21 @@ def get_lesson_for_user(user: User, course_slug: str, module_slug: str, lesson_s
         previous=neighbour(position - 1),
         next=neighbour(position + 1),
     )
+
+
+def lesson_ref_for_user(user: User, course_slug: str, module_slug: str, lesson_slug: str) -> ContentRef:
+    """The access check of the lesson page, in one narrow query (the same visibility rule as
+    get_lesson_for_user); courses.access.missing when the user may not see it."""
+    row = (
+        Lesson.objects.filter(
+            course_visible_q(user, "module__course__"),
+            module__course__slug=course_slug,
+            module__slug=module_slug,
+            slug=lesson_slug,
+        )
+        .values_list("pk", "module__course_id", "module__course__content_version")
+        .first()
+    )
+    if row is None:
+        raise missing(user, course_slug, "No such lesson.")
+    return ContentRef(*row)

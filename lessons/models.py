@@ -4,6 +4,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models.functions import Length, Trim
 from django.urls import reverse
 
 from courses.models import Concept, Module
@@ -24,6 +25,10 @@ class LessonQuerySet(models.QuerySet["Lesson"]):
     def for_course(self, course_slug: str) -> LessonQuerySet:
         """Lessons of one course, in module then lesson order."""
         return self.filter(module__course__slug=course_slug).order_by("module__order", "order")
+
+    def built(self) -> LessonQuerySet:
+        """Lessons with a body (Lesson.is_built in SQL; a body of spaces alone is not one)."""
+        return self.annotate(_body_length=Length(Trim("body_md"))).filter(_body_length__gt=0)
 
 
 class Lesson(models.Model):

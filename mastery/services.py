@@ -235,11 +235,7 @@ def answer_record(
         time_taken_ms=time_taken_ms,
         key_points=answer.key_points,
     )
-    grade = (
-        Grade(attempt.grade)
-        if attempt.grade
-        else scheduling.grade_for_choice(bool(attempt.is_correct), attempt.think_ms)
-    )
+    grade = attempt_grade(attempt)
     # The card just reviewed knows its next due date; only a replayed key reads it again.
     next_due = card.due if card is not None else _next_due(attempt)
     return AnswerOutcome(
@@ -538,6 +534,21 @@ def _digest_email(*, learner: User, today: date, questions: list[Question], reas
     subject = f"{context['site_name']}: {len(questions)} to recall today"
     body = render_to_string("mastery/digest_email.txt", context)
     send_mail(subject, body, None, [learner.email])
+
+
+def attempt_grade(attempt: Attempt) -> Grade:
+    """The grade an attempt stands for: its self-grade, or what its choice (and think time) counts as."""
+    if attempt.grade:
+        return Grade(attempt.grade)
+    return scheduling.grade_for_choice(bool(attempt.is_correct), attempt.think_ms)
+
+
+def attempt_saved_messages(*, learner_id: int, attempts: list[Attempt], now: datetime) -> dict[int, str]:
+    """attempt_saved_message for several attempts of one learner, by attempt id, in one query."""
+    ids = [attempt.question_id for attempt in attempts if attempt.mode != Mode.CRAM]
+    cards = ReviewCard.objects.filter(learner_id=learner_id, question_id__in=ids)
+    dues = dict(cards.values_list("question_id", "due")) if ids else {}
+    return {attempt.pk: _saved_line(attempt, dues.get(attempt.question_id), now) for attempt in attempts}
 
 
 def attempt_saved_message(*, attempt: Attempt, now: datetime) -> str:

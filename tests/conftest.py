@@ -55,7 +55,12 @@ def _fresh_cache() -> None:
     # The sign-in/sign-up throttles count in the cache; one test's failures must not lock the next out.
     from django.core.cache import cache
 
+    from courses import content_cache
+
     cache.clear()
+    # Cached pages are keyed by course id and content version; a rolled-back test's rows
+    # (and ids) must not be served to the next one.
+    content_cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from accounts.services import profile_for
+from courses.access import visible_course_ids
+from lessons.bearings import continue_points
 from mastery.levels import Level
 from mastery.snapshot import dashboard_read
 
@@ -33,4 +35,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     data = dashboard_read(user, today=profile.local_today(), tz=profile.tz, now=timezone.now())
     # The "refresh" control swaps only the body, so htmx asks for the fragment.
     template = "mastery/dashboard.html#body" if request.htmx else "mastery/dashboard.html"
-    return render(request, template, {"data": data, "levels": LEVELS, "profile": profile})
+    # Where to continue, one rule with the catalog and the course page (lessons/bearings.py).
+    continue_here = [p for p in continue_points(user.pk, visible_course_ids(user)).values() if p.started]
+    return render(
+        request,
+        template,
+        {"data": data, "levels": LEVELS, "profile": profile, "continue_here": continue_here},
+    )

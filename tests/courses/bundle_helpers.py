@@ -24,7 +24,7 @@ CURRICULUM_MODELS: list[type[models.Model]] = [
     Course, Module, Lesson, Section, Concept, ConceptIndexEntry, Question, Option, Quiz, QuizItem,
     RecallPlan, RecallDay, RecallPrompt,
 ]  # fmt: skip
-SKIPPED_FIELDS = {"id", "updated_at", "toc"}
+SKIPPED_FIELDS = {"id", "updated_at", "toc", "content_version"}
 
 
 def copy_rich(tmp_path: Path) -> Path:

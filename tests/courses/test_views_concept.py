@@ -109,11 +109,13 @@ def test_query_count_does_not_grow(client: Client, django_assert_num_queries, si
     concept = course.concepts.order_by("pk").first()  # taught in every lesson, on every question
     assert concept is not None
 
-    # concept+course, index entries, questions, section labels
-    with django_assert_num_queries(4):
-        response = client.get(concept.get_absolute_url())
-    html = response.content.decode()
-    assert html.count("Jump to §1") == size["lessons"] * size["checks_per_lesson"]
+    # Cold: the access check (concept id, course version), then concept+course, index
+    # entries, questions, section labels. Warm: the access check alone.
+    for queries in (5, 1):
+        with django_assert_num_queries(queries):
+            response = client.get(concept.get_absolute_url())
+        html = response.content.decode()
+        assert html.count("Jump to §1") == size["lessons"] * size["checks_per_lesson"]
 
 
 # --- The learner panel: level, target, retrievability apart, evidence, next step -----------
@@ -196,8 +198,8 @@ def test_signed_in_query_count_does_not_grow(
         ReviewCardFactory(learner=student, question=question, last_review=timezone.now())
     mastery_recompute(learner_id=student.pk)
 
-    # session, user, concept+course, index entries, questions, section labels, mastery row, cards,
-    # the course's memory model
-    with django_assert_num_queries(9):
+    # the access check, session, user, concept+course, index entries, questions, section
+    # labels, mastery row, cards, the course's memory model
+    with django_assert_num_queries(10):
         response = student_client.get(concept.get_absolute_url())
     assert 'data-testid="level">' in response.content.decode()
