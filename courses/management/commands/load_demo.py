@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from courses.bundles import BundleError, import_bundle
 from courses.demo import demo_accounts_ensure
+from courses.demo_history import demo_history_ensure
 from courses.models import Course
 
 
@@ -22,6 +23,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Re-import the demo course over edits made since (the bundle is the truth for its "
             "course) and reset the demo accounts' passwords and roles.",
+        )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Skip the demo learners' weeks of answers (courses/demo_history.py); CI's stack "
+            "uses it so its worker is not busy with a thousand recomputes during the stack tests.",
         )
         parser.add_argument(
             "--allow-production",
@@ -52,3 +59,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"demo {account.role}: {account.username} / {account.password}")
             else:
                 self.stdout.write(f"demo {account.role}: {account.username} exists, left as it is")
+        if not options["no_history"]:
+            # Apart from the accounts: answers written through the real services (courses/demo_history.py).
+            self.stdout.write(
+                demo_history_ensure(course_slug=settings.DEMO_COURSE_SLUG, reset=reset).summary()
+            )
