@@ -6,10 +6,12 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
+from config.middleware import bad_request
 from lessons.models import Lesson
 from mastery import models as mastery_models
 from mastery.recall import DayState, WeekView, week_view_load
@@ -39,6 +42,7 @@ from quizzes.forms import (
     now_ms,
 )
 from quizzes.models import Question, Quiz, QuizItem, RecallDay
+from quizzes.score import quiz_score_load
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -159,7 +163,35 @@ def quiz_detail(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpR
             "items": [QuizRow(item=item, token=tokens.get(item.question_id, "")) for item in items],
             "mode": mode,
             "here": request.get_full_path(),
+            # The run starts when the page is shown: the score counts answers from then on.
+            "started": int(timezone.now().timestamp()),
         },
+    )
+
+
+# Without a start (an old link, a bookmark), the score counts the last day's answers.
+SCORE_DEFAULT_RUN = timedelta(days=1)
+
+
+@require_GET
+@login_required
+def quiz_score(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpResponse:
+    """The end of a quiz run: the score, what was missed, and the sections to reread."""
+    quiz = get_quiz_for_user(request.user, course_slug, quiz_slug)
+    raw = request.GET.get("since", "")
+    now = timezone.now()
+    try:
+        since = datetime.fromtimestamp(int(raw), tz=UTC) if raw else now - SCORE_DEFAULT_RUN
+    except (ValueError, OverflowError, OSError):
+        return bad_request(request, "The quiz run's start must be a whole number of seconds.")
+    if since > now:
+        return bad_request(request, "The quiz run's start is in the future.")
+    mode = QUIZ_MODES.get(Quiz.Kind(quiz.kind), mastery_models.Mode.STUDY)
+    score = quiz_score_load(quiz=quiz, learner=cast(User, request.user), mode=mode, since=since)
+    return render(
+        request,
+        "quizzes/score.html",
+        {"quiz": quiz, "course": quiz.course, "score": score, "mode": mode, "since": raw},
     )
 
 

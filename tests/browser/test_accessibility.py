@@ -58,6 +58,20 @@ def _reveal_first_check(page: Any) -> None:
     page.locator("[data-review] .check-answer").first.wait_for()
 
 
+def _finish_quiz(page: Any) -> None:
+    """Answer the quiz's first check, then finish: the score page, with a concept to revisit or not."""
+    check = page.locator("section.check").first
+    if check.locator("input[type=radio]").count():
+        check.locator("input[type=radio]").last.check()
+        check.get_by_role("button", name="Submit").click()
+    else:
+        check.locator("[data-reveal]").click()
+        page.locator("section.check").first.get_by_role("button", name="Again").click()
+    page.locator("section.check").first.locator(".verdict").wait_for()
+    page.get_by_role("button", name="Finish and see my score").click()
+    page.locator(".score-line").wait_for()
+
+
 @dataclass(frozen=True)
 class PageType:
     name: str
@@ -75,6 +89,7 @@ PAGES = (
     PageType("lesson", "student", lambda d: d.lesson.get_absolute_url()),
     PageType("lesson (visitor)", "visitor", lambda d: d.lesson.get_absolute_url()),
     PageType("readiness quiz", "student", lambda d: d.quiz.get_absolute_url()),
+    PageType("readiness quiz, score", "student", lambda d: d.quiz.get_absolute_url(), _finish_quiz),
     PageType("recall week", "student", lambda d: d.plan.get_absolute_url()),
     PageType("review session, revealed", "student", lambda d: reverse("mastery:review"), _reveal_first_check),
     PageType("dashboard", "student", lambda d: reverse("mastery:dashboard")),
