@@ -77,6 +77,9 @@ def _literal(text: str, _match: re.Match[str]) -> str:
     return text
 
 
+# "a + b" in an unlock note, and its leading "after".
+PLUS_RE = re.compile(r"\s*\+\s*")
+AFTER_RE = re.compile(r"^\s*after\s+", re.IGNORECASE)
 # "chapter 3", "chapters 1-2", "Ch. 4" in an unlock note.
 CHAPTER_RE = re.compile(r"\b(?:chapters?|ch\.?)\s*(\d+)(?:\s*[-\u2013]\s*\d+)?", re.IGNORECASE)
 
@@ -98,14 +101,21 @@ class DayRow:
     @property
     def unlock(self) -> str:
         """The unlock note in plain words, as "after …" whether or not the author wrote the
-        "after": the slugs of the day's lessons become their titles, anything else (a slug
-        that names no lesson, "chapters 1-2") stays as written."""
+        "after": the slugs of the day's lessons become their titles, "a + b" reads "a and b",
+        anything else (a slug that names no lesson, "chapters 1-2") stays as written. A note
+        that only names the day's lessons says nothing the "read first" list does not: "".
+        """
         note = self.day.unlock_note.strip()
         # Longest first, so "intro" never eats the start of "intro-to-pages".
         for lesson in sorted(self.lessons, key=lambda lesson: -len(lesson.slug)):
             slug_re = rf"(?<![\w-]){re.escape(lesson.slug)}(?![\w-])"
             # A function, not a replacement string: a title may hold backslashes.
             note = re.sub(slug_re, functools.partial(_literal, lesson.title), note)
+        parts = [part for part in PLUS_RE.split(note) if part]
+        note = " and ".join(parts)
+        named = {part for part in (AFTER_RE.sub("", p, count=1) for p in parts) if part}
+        if named and named <= {lesson.title for lesson in self.lessons}:
+            return ""
         if note and not note.lower().startswith("after"):
             return f"after {note}"
         return note
