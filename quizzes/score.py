@@ -36,7 +36,7 @@ class SectionLink:
 
 @dataclass(frozen=True)
 class Revisit:
-    """A concept of a question missed or skipped, with the sections those questions point to."""
+    """A concept of a question answered wrong, with the sections those questions point to."""
 
     concept: Concept
     sections: list[SectionLink]
@@ -86,14 +86,19 @@ def quiz_score_load(*, quiz: Quiz, learner: User, mode: str, since: datetime) ->
     }
     labels = section_labels(questions)
     rows = [ScoreRow(question=q, right=latest.get(q.pk), jump_label=labels.get(q.pk, "")) for q in questions]
+    # A quiz over several lessons has several "§2.1": name the lesson too.
+    several = len({q.lesson_id for q in questions if q.lesson_id}) > 1
     revisit: dict[int, Revisit] = {}
     for row in rows:
-        if row.right is True:
+        if row.right is not False:
             continue
         url = row.question.section_url()
+        label = row.jump_label or "the lesson"
+        if several and row.question.lesson is not None:
+            label = f"{label} of {row.question.lesson.title}"
         for concept in concepts.get(row.question.pk, []):
             entry = revisit.setdefault(concept.pk, Revisit(concept=concept, sections=[]))
-            section = SectionLink(label=row.jump_label or "the lesson", url=url)
+            section = SectionLink(label=label, url=url)
             if url and section not in entry.sections:
                 entry.sections.append(section)
     return QuizScore(rows=rows, revisit=sorted(revisit.values(), key=lambda r: r.concept.name.lower()))

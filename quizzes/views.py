@@ -105,13 +105,13 @@ class DayRow:
         anything else (a slug that names no lesson, "chapters 1-2") stays as written. A note
         that only names the day's lessons says nothing the "read first" list does not: "".
         """
-        note = self.day.unlock_note.strip()
+        # Split before the titles go in: a title may hold a "+" of its own ("B+trees").
+        parts = [part for part in PLUS_RE.split(self.day.unlock_note.strip()) if part]
         # Longest first, so "intro" never eats the start of "intro-to-pages".
         for lesson in sorted(self.lessons, key=lambda lesson: -len(lesson.slug)):
-            slug_re = rf"(?<![\w-]){re.escape(lesson.slug)}(?![\w-])"
+            slug_re = re.compile(rf"(?<![\w-]){re.escape(lesson.slug)}(?![\w-])")
             # A function, not a replacement string: a title may hold backslashes.
-            note = re.sub(slug_re, functools.partial(_literal, lesson.title), note)
-        parts = [part for part in PLUS_RE.split(note) if part]
+            parts = [slug_re.sub(functools.partial(_literal, lesson.title), part) for part in parts]
         note = " and ".join(parts)
         named = {part for part in (AFTER_RE.sub("", p, count=1) for p in parts) if part}
         if named and named <= {lesson.title for lesson in self.lessons}:

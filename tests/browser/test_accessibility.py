@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -72,13 +72,22 @@ def _finish_quiz(page: Any) -> None:
     page.locator(".score-line").wait_for()
 
 
+def _to_first_code(page: Any) -> None:
+    page.locator(".highlight").first.scroll_into_view_if_needed()
+
+
+def _to_the_days(page: Any) -> None:
+    page.locator(".recall-day").first.scroll_into_view_if_needed()
+
+
 @dataclass(frozen=True)
 class PageType:
     name: str
     who: str  # "visitor", or a demo account's username
     url: Callable[[Demo], str]
     then: Callable[[Any], None] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # A README screenshot of the page, light (NAME.png) and dark (NAME-dark.png).
+    shot: str = ""
 
 
 PAGES = (
@@ -86,14 +95,24 @@ PAGES = (
     PageType("course", "student", lambda d: d.course.get_absolute_url()),
     PageType("module", "student", lambda d: d.module.get_absolute_url()),
     PageType("concept", "student", lambda d: d.concept.get_absolute_url()),
-    PageType("lesson", "student", lambda d: d.lesson.get_absolute_url()),
+    PageType("lesson", "student", lambda d: d.lesson.get_absolute_url(), _to_first_code, shot="demo-lesson"),
     PageType("lesson (visitor)", "visitor", lambda d: d.lesson.get_absolute_url()),
     PageType("readiness quiz", "student", lambda d: d.quiz.get_absolute_url()),
-    PageType("readiness quiz, score", "student", lambda d: d.quiz.get_absolute_url(), _finish_quiz),
-    PageType("recall week", "student", lambda d: d.plan.get_absolute_url()),
+    PageType(
+        "readiness quiz, score",
+        "student",
+        lambda d: d.quiz.get_absolute_url(),
+        _finish_quiz,
+        shot="demo-quiz-score",
+    ),
+    PageType(
+        "recall week", "student", lambda d: d.plan.get_absolute_url(), _to_the_days, shot="demo-recall-week"
+    ),
     PageType("review session, revealed", "student", lambda d: reverse("mastery:review"), _reveal_first_check),
-    PageType("dashboard", "student", lambda d: reverse("mastery:dashboard")),
-    PageType("cohort", "instructor", lambda d: reverse("mastery:cohort", args=[d.course.slug])),
+    PageType("dashboard", "student", lambda d: reverse("mastery:dashboard"), shot="demo-dashboard"),
+    PageType(
+        "cohort", "instructor", lambda d: reverse("mastery:cohort", args=[d.course.slug]), shot="demo-cohort"
+    ),
     PageType(
         "cheat sheet",
         "student",
@@ -110,8 +129,8 @@ PAGES = (
 def _demo() -> Demo:
     import_bundle(settings.DEMO_BUNDLE_DIR)
     demo_accounts_ensure()
-    # The student and one classmate: enough for a full dashboard, a cohort and a recall week.
-    demo_history_ensure(course_slug=settings.DEMO_COURSE_SLUG, learners=DEMO_LEARNERS[:2])
+    # The student and two classmates: a full dashboard, a cohort and a recall week.
+    demo_history_ensure(course_slug=settings.DEMO_COURSE_SLUG, learners=DEMO_LEARNERS[:3])
     student = User.objects.get(username="student")
     # Some cards due now, so the Review page has a card to reveal.
     cards = ReviewCard.objects.filter(learner=student).order_by("due")[:3]
@@ -195,6 +214,9 @@ def test_no_serious_or_critical_axe_violation_on_any_page_type(
             page_type.then(page)
         violations = _axe(page)
         checked.append(page_type.name)
+        if page_type.shot:
+            suffix = "" if scheme == "light" else "-dark"
+            page.screenshot(path=str(screenshot_dir / f"{page_type.shot}{suffix}.png"))
         if violations:
             failures.append(_report(page_type.name, scheme, violations))
     assert len(checked) == len(PAGES)

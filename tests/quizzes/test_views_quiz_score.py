@@ -126,7 +126,7 @@ def test_score_counts_the_run_names_concepts_to_revisit_and_moves_no_card(
 
     assert '<strong class="score-value">1 of 3</strong> right (33%); 1 not answered.' in html
     assert Attempt.objects.filter(learner=student, mode=Mode.CRAM).count() == 3
-    # Missed and skipped questions' concepts, each with the section to reread.
+    # The missed question's concepts, each with the section to reread.
     assert (
         '<a href="/courses/db/concepts/buffer-pool/">Buffer pool</a> — reread '
         '<a href="/courses/db/modules/storage/pages/#s2-1">§2.1</a>'
@@ -183,3 +183,22 @@ def test_query_count_does_not_grow_with_questions(
     with django_assert_num_queries(9):
         response = student_client.get(score_url(quiz))
     assert "0 of 8" in response.content.decode()
+
+
+def test_a_quiz_over_several_lessons_names_the_lesson_of_each_section(
+    student_client: Client, student: User, quiz: Quiz
+) -> None:
+    other = LessonFactory(module=quiz.module, slug="trees", title="B+trees")
+    Section.objects.create(lesson=other, number="2.1", anchor="s2-1", title="Splits")
+    question = QuestionFactory(
+        course=quiz.course, slug="split", lesson=other, anchor="s2-1", section_ref="§2.1"
+    )
+    question.concepts.add(ConceptFactory(course=quiz.course, name="Page splits", slug="splits"))
+    QuizItemFactory(quiz=quiz, question=question, order=9)
+    AttemptFactory(learner=student, question=question, mode=Mode.CRAM, is_correct=False)
+
+    html = student_client.get(score_url(quiz)).content.decode()
+
+    assert '<a href="/courses/db/modules/storage/trees/#s2-1">§2.1 of B+trees</a>' in html
+    # Not answered is not missed: the skipped question's concepts are not listed to revisit.
+    assert "Buffer pool</a>" not in html

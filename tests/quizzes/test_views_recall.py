@@ -342,9 +342,13 @@ def test_a_note_that_only_names_the_days_lessons_is_left_to_the_read_first_list(
     client: Client, plan: RecallPlan
 ) -> None:
     lesson = Lesson.objects.get(slug="sft")
-    other = LessonFactory(module=lesson.module, slug="rlhf", title="Preference tuning")
+    other = LessonFactory(module=lesson.module, slug="rlhf", title="RLHF+DPO: preference tuning")
     monday = plan.days.get(name="Monday")
     monday.unlock_note = "after sft + rlhf"
+    tuesday = plan.days.get(name="Tuesday")
+    tuesday.unlock_note = "after rlhf + chapter 3"
+    tuesday.save()
+    tuesday.unlock_lessons.add(other)
     monday.save()
     monday.unlock_lessons.add(other)
 
@@ -353,7 +357,9 @@ def test_a_note_that_only_names_the_days_lessons_is_left_to_the_read_first_list(
 
     assert "unlock-note" not in monday_html and "sft" not in monday_html.replace("/sft/", "")
     assert '<span class="unlock-lessons">Read first:' in monday_html
-    assert ">Supervised fine-tuning</a>" in monday_html and ">Preference tuning</a>" in monday_html
+    # A title's own "+" is not a separator.
+    assert "After RLHF+DPO: preference tuning and chapter 3" in html
+    assert ">Supervised fine-tuning</a>" in monday_html and ">RLHF+DPO: preference tuning</a>" in monday_html
 
 
 def test_a_started_week_names_each_day_by_the_learners_own_dates(
