@@ -17,6 +17,7 @@ fixed number of queries, so pages built on them have a pinned query count.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
@@ -42,8 +43,8 @@ class DayState:
     missing_lessons: list[Lesson]
     is_today: bool
     is_past: bool
-    # The learner's today, for `when`.
-    today: date
+    # The learner's today, for `when` (the module's `date`: this class's own field shadows it).
+    today: dt.date
 
     @property
     def when(self) -> str:
