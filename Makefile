@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# axe-core for the accessibility browser test (package.json); npm ci, never committed.
+NODE_STAMP := node_modules/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -14,7 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else echo "npm is missing: the accessibility browser test will skip (apt-get install npm)"; fi
+
+install: $(STAMP) $(NODE_STAMP)
 
 ## make run: set up everything, load the demo course and accounts (only when absent), serve http://127.0.0.1:8000
 run: demo serve
@@ -70,4 +76,4 @@ evaluate: install
 	$(BIN)/python manage.py evaluate_learner_model $(EVALUATE_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -59,6 +59,8 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A styled 403 that says what to do (templates/403.html), not Django's developer page.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 SITE_NAME = env_str("SITE_NAME", "Studyhall")
 # Absolute links in emails (the daily digest, password reset).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -1,5 +1,6 @@
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 
@@ -9,3 +10,12 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """The styled 403 for a failed CSRF check (settings.CSRF_FAILURE_VIEW).
+
+    Rendered with the request, like Django's own 403, so the site's header and links work;
+    the reason Django gives stays out of the page (it is for developers, not visitors).
+    """
+    return HttpResponseForbidden(render_to_string("403.html", {"csrf_failure": True}, request=request))

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from accounts.models import CourseInstructor
 from courses.enrollment import enrol_by_staff
+from courses.demo_history import DEMO_LEARNERS
 from courses.models import Cohort, Course
 
 DEMO_COHORT = "Demo cohort"
@@ -24,7 +25,9 @@ def demo_members_ensure() -> Cohort | None:
     course = Course.objects.filter(slug=settings.DEMO_COURSE_SLUG).first()
     users = {
         user.username: user
-        for user in get_user_model().objects.filter(username__in=["instructor", "student"])
+        for user in get_user_model().objects.filter(
+            username__in=["instructor", *(learner.username for learner in DEMO_LEARNERS)]
+        )
     }
     if course is None or "instructor" not in users:
         return None
@@ -32,6 +35,8 @@ def demo_members_ensure() -> Cohort | None:
     CourseInstructor.objects.get_or_create(
         user=users["instructor"], course=course, defaults={"role": CourseInstructor.Role.INSTRUCTOR}
     )
-    if "student" in users:
-        enrol_by_staff(users["student"], course, cohort)
+    # The demo student and the classmates courses/demo_history.py wrote (when it ran).
+    for learner in DEMO_LEARNERS:
+        if learner.username in users:
+            enrol_by_staff(users[learner.username], course, cohort)
     return cohort

@@ -17,12 +17,14 @@ fixed number of queries, so pages built on them have a pinned query count.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from django.contrib.auth.models import User
 from django.db.models import Max
+from django.utils import dateformat
 
 from accounts.days import day_start, local_date
 from accounts.services import profile_for
@@ -41,6 +43,17 @@ class DayState:
     missing_lessons: list[Lesson]
     is_today: bool
     is_past: bool
+    # The learner's today, for `when` (the module's `date`: this class's own field shadows it).
+    today: dt.date
+
+    @property
+    def when(self) -> str:
+        """The day's date in plain words for the learner: "today, Wednesday 2 December",
+        "tomorrow, …", "yesterday, …", or the date alone further away."""
+        full = dateformat.format(self.date, "l j F")
+        offset = (self.date - self.today).days
+        relative = {0: "today", 1: "tomorrow", -1: "yesterday"}.get(offset)
+        return f"{relative}, {full}" if relative else full
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,7 @@ def day_states(
                 missing_lessons=missing,
                 is_today=when == today,
                 is_past=when < today,
+                today=today,
             )
         )
     return states

@@ -6,10 +6,12 @@ import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
@@ -19,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
+from config.middleware import bad_request
 from lessons.models import Lesson
 from mastery import models as mastery_models
 from mastery.recall import DayState, WeekView, week_view_load
@@ -39,6 +42,7 @@ from quizzes.forms import (
     now_ms,
 )
 from quizzes.models import Question, Quiz, QuizItem, RecallDay
+from quizzes.score import quiz_score_load
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -73,6 +77,9 @@ def _literal(text: str, _match: re.Match[str]) -> str:
     return text
 
 
+# "a + b" in an unlock note, and its leading "after".
+PLUS_RE = re.compile(r"\s*\+\s*")
+AFTER_RE = re.compile(r"^\s*after\s+", re.IGNORECASE)
 # "chapter 3", "chapters 1-2", "Ch. 4" in an unlock note.
 CHAPTER_RE = re.compile(r"\b(?:chapters?|ch\.?)\s*(\d+)(?:\s*[-\u2013]\s*\d+)?", re.IGNORECASE)
 
@@ -94,14 +101,21 @@ class DayRow:
     @property
     def unlock(self) -> str:
         """The unlock note in plain words, as "after …" whether or not the author wrote the
-        "after": the slugs of the day's lessons become their titles, anything else (a slug
-        that names no lesson, "chapters 1-2") stays as written."""
-        note = self.day.unlock_note.strip()
+        "after": the slugs of the day's lessons become their titles, "a + b" reads "a and b",
+        anything else (a slug that names no lesson, "chapters 1-2") stays as written. A note
+        that only names the day's lessons says nothing the "read first" list does not: "".
+        """
+        # Split before the titles go in: a title may hold a "+" of its own ("B+trees").
+        parts = [part for part in PLUS_RE.split(self.day.unlock_note.strip()) if part]
         # Longest first, so "intro" never eats the start of "intro-to-pages".
         for lesson in sorted(self.lessons, key=lambda lesson: -len(lesson.slug)):
-            slug_re = rf"(?<![\w-]){re.escape(lesson.slug)}(?![\w-])"
+            slug_re = re.compile(rf"(?<![\w-]){re.escape(lesson.slug)}(?![\w-])")
             # A function, not a replacement string: a title may hold backslashes.
-            note = re.sub(slug_re, functools.partial(_literal, lesson.title), note)
+            parts = [slug_re.sub(functools.partial(_literal, lesson.title), part) for part in parts]
+        note = " and ".join(parts)
+        named = {part for part in (AFTER_RE.sub("", p, count=1) for p in parts) if part}
+        if named and named <= {lesson.title for lesson in self.lessons}:
+            return ""
         if note and not note.lower().startswith("after"):
             return f"after {note}"
         return note
@@ -159,7 +173,35 @@ def quiz_detail(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpR
             "items": [QuizRow(item=item, token=tokens.get(item.question_id, "")) for item in items],
             "mode": mode,
             "here": request.get_full_path(),
+            # The run starts when the page is shown: the score counts answers from then on.
+            "started": int(timezone.now().timestamp()),
         },
+    )
+
+
+# Without a start (an old link, a bookmark), the score counts the last day's answers.
+SCORE_DEFAULT_RUN = timedelta(days=1)
+
+
+@require_GET
+@login_required
+def quiz_score(request: HttpRequest, course_slug: str, quiz_slug: str) -> HttpResponse:
+    """The end of a quiz run: the score, what was missed, and the sections to reread."""
+    quiz = get_quiz_for_user(request.user, course_slug, quiz_slug)
+    raw = request.GET.get("since", "")
+    now = timezone.now()
+    try:
+        since = datetime.fromtimestamp(int(raw), tz=UTC) if raw else now - SCORE_DEFAULT_RUN
+    except (ValueError, OverflowError, OSError):
+        return bad_request(request, "The quiz run's start must be a whole number of seconds.")
+    if since > now:
+        return bad_request(request, "The quiz run's start is in the future.")
+    mode = QUIZ_MODES.get(Quiz.Kind(quiz.kind), mastery_models.Mode.STUDY)
+    score = quiz_score_load(quiz=quiz, learner=cast(User, request.user), mode=mode, since=since)
+    return render(
+        request,
+        "quizzes/score.html",
+        {"quiz": quiz, "course": quiz.course, "score": score, "mode": mode, "since": raw},
     )
 
 

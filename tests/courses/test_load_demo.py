@@ -18,8 +18,9 @@ pytestmark = pytest.mark.django_db
 
 
 def load(*args: str) -> str:
+    """load_demo without the demo learners' history, which tests/courses/test_demo_history.py covers."""
     out = StringIO()
-    call_command("load_demo", *args, stdout=out)
+    call_command("load_demo", "--no-history", *args, stdout=out)
     return out.getvalue()
 
 

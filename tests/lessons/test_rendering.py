@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from lessons.rendering import (
     SectionInfo,
     estimate_read_minutes,
     pygments_css,
+    pygments_dark_css,
     render_lesson,
     render_markdown,
     resolve_section_ref,
@@ -177,7 +179,7 @@ def test_tables_are_wrapped_for_horizontal_scrolling() -> None:
 def test_fenced_code_is_highlighted_with_classes_not_inline_styles() -> None:
     html = render_markdown("```python\ndef step(lr):\n    return lr * 2\n```\n")
 
-    assert '<div class="highlight"><pre>' in html
+    assert '<div class="highlight"><pre tabindex="0" role="region" aria-label="Code: def step(lr):">' in html
     assert '<span class="k">def</span>' in html
     assert "style=" not in html
 
@@ -339,3 +341,78 @@ def test_committed_pygments_css_matches_generator() -> None:
 
     assert committed == pygments_css()
     assert ".highlight .k " in committed
+
+
+def test_code_blocks_are_focusable_regions_each_with_its_own_label() -> None:
+    """A code block scrolls sideways, so a keyboard user must reach it (tabindex) and hear which it is."""
+    html = render_lesson(
+        "## Code\n\n```sql\nSELECT * FROM t;\n```\n\n"
+        "    indented & <b>raw</b>\n\n"
+        "```sql\nSELECT * FROM t;\n```\n"
+    ).html
+
+    labels = re.findall(r'<pre tabindex="0" role="region" aria-label="([^"]*)">', html)
+    assert labels == [
+        "Code: SELECT * FROM t;",
+        "Code: indented &amp; &lt;b&gt;raw&lt;/b&gt;",
+        "Code: SELECT * FROM t; (2)",
+    ]
+    assert html.count("<pre") == 3
+
+
+def test_an_author_cannot_set_tabindex_or_role_on_their_own_html() -> None:
+    """The region attributes come from the renderer after sanitizing; nh3 still drops an author's."""
+    html = render_markdown(
+        '<p tabindex="5" role="button" aria-label="x">Hi</p>\n\n<pre tabindex="7" role="alert">y</pre>\n'
+    )
+
+    assert 'tabindex="5"' not in html and 'role="button"' not in html and 'aria-label="x"' not in html
+    assert 'tabindex="7"' not in html and 'role="alert"' not in html
+    assert '<pre tabindex="0" role="region" aria-label="Code: y">y</pre>' in html
+
+
+def test_committed_dark_pygments_css_matches_generator_and_covers_every_light_class() -> None:
+    committed = Path(settings.BASE_DIR, "static", "css", "pygments-dark.css").read_text(encoding="utf-8")
+    light = Path(settings.BASE_DIR, "static", "css", "pygments.css").read_text(encoding="utf-8")
+
+    assert committed == pygments_dark_css()
+    # A class the dark sheet left out would keep the light colour on the dark background.
+    light_classes = set(re.findall(r"^\.highlight \.(\w+) \{", light, re.MULTILINE)) - {"hll"}
+    dark_classes = set(re.findall(r"^\.highlight \.(\w+) \{", committed, re.MULTILINE))
+    assert light_classes and light_classes <= dark_classes
+
+
+def _luminance(hex_colour: str) -> float:
+    value = hex_colour.lstrip("#")
+    if len(value) == 3:
+        value = "".join(c * 2 for c in value)
+    channels = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+# Tokens with no glyphs of their own (whitespace) or drawn with a border (errors) are not text.
+NOT_TEXT = {"w", "err"}
+
+
+@pytest.mark.parametrize("sheet", ["pygments.css", "pygments-dark.css"])
+def test_every_code_colour_meets_aa_contrast_on_its_sheets_background(sheet: str) -> None:
+    """WCAG 1.4.3: each token colour against the background the sheet paints behind code."""
+    css = Path(settings.BASE_DIR, "static", "css", sheet).read_text(encoding="utf-8")
+    background = re.search(r"^\.highlight \{ background: (#[0-9a-fA-F]{3,6})", css, re.MULTILINE)
+    assert background is not None
+    colours = {
+        name: colour
+        for name, colour in re.findall(
+            r"^\.highlight \.(\w+) \{[^}]*?(?<!-)color: (#[0-9a-fA-F]{3,6})", css, re.MULTILINE
+        )
+        if name not in NOT_TEXT
+    }
+    assert len(colours) > 20
+    low = {name: round(_contrast(colour, background.group(1)), 2) for name, colour in colours.items()}
+    assert {name: ratio for name, ratio in low.items() if ratio < 4.5} == {}

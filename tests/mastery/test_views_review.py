@@ -92,6 +92,8 @@ def test_reveal_then_grade_over_htmx(
     html = revealed.content.decode()
     assert revealed.status_code == 200 and "<html" not in html
     assert "FREE-ANSWER" in html and 'id="review"' in html
+    # Here the digits work (static/js/review.js), so the grade buttons say so.
+    assert 'data-key="3">Good <kbd>3</kbd></button>' in html
 
     graded = student_client.post(ANSWER, {"token": _token_in(html), "grade": "3"}, **HTMX)
     html = graded.content.decode()

@@ -311,8 +311,8 @@ def test_unlock_notes_name_lessons_by_title(client: Client, plan: RecallPlan) ->
 
     html = client.get(plan.get_absolute_url()).content.decode()
 
-    # Titles, not slugs; a slug that names no lesson of the day stays as written.
-    assert "After Where it starts + Pages, first look + Supervised fine-tuning + missing-slug" in html
+    # Titles, not slugs, joined in words; a slug that names no lesson of the day stays as written.
+    assert "After Where it starts and Pages, first look and Supervised fine-tuning and missing-slug" in html
     assert "After chapter 3" in html
 
 
@@ -331,8 +331,48 @@ def test_unlock_note_chapters_link_into_the_lesson_the_prompts_point_to(
     html = client.get(plan.get_absolute_url()).content.decode()
 
     assert (
-        'After ELI5 + <a href="/courses/llm/modules/m1/sft/#s1">chapters 1-2 of Supervised fine-tuning</a>'
+        'After ELI5 and <a href="/courses/llm/modules/m1/sft/#s1">chapters 1-2 of Supervised fine-tuning</a>'
         in html
     )
     # The lesson has no ninth chapter: as written, no link.
     assert '<span class="unlock-note">After chapter 9</span>' in html
+
+
+def test_a_note_that_only_names_the_days_lessons_is_left_to_the_read_first_list(
+    client: Client, plan: RecallPlan
+) -> None:
+    lesson = Lesson.objects.get(slug="sft")
+    other = LessonFactory(module=lesson.module, slug="rlhf", title="RLHF+DPO: preference tuning")
+    monday = plan.days.get(name="Monday")
+    monday.unlock_note = "after sft + rlhf"
+    tuesday = plan.days.get(name="Tuesday")
+    tuesday.unlock_note = "after rlhf + chapter 3"
+    tuesday.save()
+    tuesday.unlock_lessons.add(other)
+    monday.save()
+    monday.unlock_lessons.add(other)
+
+    html = client.get(plan.get_absolute_url()).content.decode()
+    monday_html = html[html.index('aria-labelledby="day-1"') : html.index('aria-labelledby="day-2"')]
+
+    assert "unlock-note" not in monday_html and "sft" not in monday_html.replace("/sft/", "")
+    assert '<span class="unlock-lessons">Read first:' in monday_html
+    # A title's own "+" is not a separator.
+    assert "After RLHF+DPO: preference tuning and chapter 3" in html
+    assert ">Supervised fine-tuning</a>" in monday_html and ">RLHF+DPO: preference tuning</a>" in monday_html
+
+
+def test_a_started_week_names_each_day_by_the_learners_own_dates(
+    student_client: Client, student, plan: RecallPlan
+) -> None:
+    today = timezone.now().date()  # the student's profile is in UTC
+    RecallEnrollment.objects.create(learner=student, plan=plan, started_on=today - timedelta(days=1))
+
+    html = student_client.get(plan.get_absolute_url()).content.decode()
+
+    yesterday, now = today - timedelta(days=1), today
+    assert f"Day 1: Yesterday, {yesterday:%A} {yesterday.day} {yesterday:%B}</h2>" in html
+    assert f"Day 2: Today, {now:%A} {now.day} {now:%B}</h2>" in html
+    assert "“Monday” in the plan" in html and "“Tuesday” in the plan" in html
+    # No abbreviated date next to another weekday's name ("Monday Tue 1 Dec").
+    assert f"{now:%a} {now.day} {now:%b}<" not in html

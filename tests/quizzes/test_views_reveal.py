@@ -181,3 +181,11 @@ def test_anonymous_reveal_carries_no_token(client: Client, question: Question) -
     html = client.post(question.reveal_url(), **HTMX).content.decode()
 
     assert "THE-ANSWER" in html and 'name="token"' not in html
+
+
+def test_lesson_grade_buttons_show_no_keyboard_hints(client: Client, question: Question) -> None:
+    """Digits 1-4 grade only on the Review page (static/js/review.js); a lesson shows no <kbd> hint."""
+    html = client.post(question.reveal_url(), {"next": "/courses/llm/"}, **HTMX).content.decode()
+
+    assert 'data-key="3"' in html
+    assert "<kbd>" not in html

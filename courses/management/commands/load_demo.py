@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from courses.bundles import BundleError, import_bundle
 from courses.demo import demo_accounts_ensure
+from courses.demo_history import demo_history_ensure
 from courses.demo_members import demo_members_ensure
 from courses.models import Course
 
@@ -23,6 +24,12 @@ class Command(BaseCommand):
             action="store_true",
             help="Re-import the demo course over edits made since (the bundle is the truth for its "
             "course) and reset the demo accounts' passwords and roles.",
+        )
+        parser.add_argument(
+            "--no-history",
+            action="store_true",
+            help="Skip the demo learners' weeks of answers (courses/demo_history.py); CI's stack "
+            "uses it so its worker is not busy with a thousand recomputes during the stack tests.",
         )
         parser.add_argument(
             "--allow-production",
@@ -53,6 +60,12 @@ class Command(BaseCommand):
                 self.stdout.write(f"demo {account.role}: {account.username} / {account.password}")
             else:
                 self.stdout.write(f"demo {account.role}: {account.username} exists, left as it is")
+        if not options["no_history"]:
+            # Apart from the accounts: answers written through the real services (courses/demo_history.py).
+            self.stdout.write(
+                demo_history_ensure(course_slug=settings.DEMO_COURSE_SLUG, reset=reset).summary()
+            )
+        # After the history, so that the demo classmates it writes join the cohort too.
         cohort = demo_members_ensure()
         if cohort is not None:
             self.stdout.write(
