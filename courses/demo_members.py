@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from accounts.models import CourseInstructor
-from courses.enrollment import enrol_by_staff
 from courses.demo_history import DEMO_LEARNERS
+from courses.enrollment import enrol_by_staff
 from courses.models import Cohort, Course
 
 DEMO_COHORT = "Demo cohort"
