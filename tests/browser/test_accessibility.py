@@ -118,6 +118,18 @@ PAGES = (
         "student",
         lambda d: reverse("mastery:cheat_sheet", args=[d.course.slug, d.module.slug]),
     ),
+    PageType(
+        "cohort, one learner",
+        "instructor",
+        lambda d: reverse(
+            "mastery:cohort_learner", args=[d.course.slug, User.objects.get(username="student").pk]
+        ),
+    ),
+    PageType("members", "instructor", lambda d: reverse("courses:members", args=[d.course.slug])),
+    PageType("join with a code", "student", lambda d: reverse("courses:join")),
+    PageType(
+        "search results", "visitor", lambda d: reverse("search:results") + "?q=" + d.lesson.title.split()[-1]
+    ),
     PageType("sign-in", "visitor", lambda d: reverse("login")),
     PageType("sign-up", "visitor", lambda d: reverse("accounts:signup")),
     PageType("profile", "student", lambda d: reverse("accounts:profile")),
