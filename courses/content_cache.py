@@ -19,7 +19,7 @@ import contextlib
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeVar
@@ -101,6 +101,25 @@ def cached(cache_key: str, build: Callable[[], T]) -> T:
         value = build()
         store.set(cache_key, value, TIMEOUT)
     return value
+
+
+K = TypeVar("K")
+
+
+def cached_many(keys: Mapping[K, str], build: Callable[[list[K]], Mapping[K, T]]) -> dict[K, T]:
+    """The values under several keys in one cache read; build(missing) makes the missing ones
+    at once (one pass over the database for all of them) and they are stored."""
+    if not keys:
+        return {}
+    store = caches[CACHE_ALIAS]
+    found = store.get_many(list(keys.values()))
+    result = {name: found[k] for name, k in keys.items() if k in found}
+    missing = [name for name in keys if name not in result]
+    if missing:
+        built = build(missing)
+        store.set_many({keys[name]: value for name, value in built.items()}, TIMEOUT)
+        result.update(built)
+    return result
 
 
 def clear() -> int | None:

@@ -116,7 +116,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     digest = hashlib.sha256(repr(versions).encode()).hexdigest()[:24]
 
     def learner(user: User, context: dict[str, Any]) -> dict[str, Any]:
-        points = continue_points(user.pk, [course_id for course_id, _ in versions])
+        points = continue_points(user.pk, dict(versions))
         # The catalog only says "continue" in courses the learner has begun.
         for course in context["courses"]:
             point = points.get(course.pk)
@@ -151,7 +151,7 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
 
     def learner(user: User, context: dict[str, Any]) -> dict[str, Any]:
         return {
-            "continue_point": continue_points(user.pk, [ref.course_id], read).get(ref.course_id),
+            "continue_point": continue_points(user.pk, {ref.course_id: ref.version}, read).get(ref.course_id),
             # The same rule as the cohort page itself; learners pay no query for it.
             "show_cohort": teaches(user, context["course"]),
         }
