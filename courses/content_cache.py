@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
@@ -259,12 +259,13 @@ def _page_key(request: HttpRequest) -> str:
     return ":".join(str(p) for p in (SCHEMA, "page", code_fingerprint(), request.path))
 
 
-def _kept_page(store: Any, cache_key: str) -> tuple[int, str | None]:
-    """The current epoch and the page kept under cache_key if it was kept in that epoch: one round trip.
+def epoch_read(cache_key: str) -> tuple[int, Any]:
+    """The current epoch and the value kept under cache_key if it was kept in that epoch: one round trip.
 
-    A page is kept as (epoch, html) under a key without the epoch, so the epoch and the page
-    come in one read; a page kept in an older epoch is a miss (and is overwritten).
+    A value is kept as (epoch, value) under a key without the epoch, so the epoch and the
+    value come in one read; a value kept in an older epoch is a miss (and is overwritten).
     """
+    store = caches[CACHE_ALIAS]
     found = store.get_many([EPOCH_KEY, cache_key])
     current = found.get(EPOCH_KEY)
     if current is None:
@@ -273,6 +274,21 @@ def _kept_page(store: Any, cache_key: str) -> tuple[int, str | None]:
     if kept is not None and kept[0] == current:
         return int(current), kept[1]
     return int(current), None
+
+
+def epoch_store(cache_key: str, current: int, value: Any) -> None:
+    caches[CACHE_ALIAS].set(cache_key, (current, value), TIMEOUT)
+
+
+def epoch_cached(cache_key: str, build: Callable[[], T | None]) -> T | None:
+    """A value valid until the next content change anywhere (e.g. a course's visibility by slug);
+    None (a missing row) is not kept."""
+    current, value = epoch_read(cache_key)
+    if value is None:
+        value = build()
+        if value is not None:
+            epoch_store(cache_key, current, value)
+    return cast("T | None", value)
 
 
 def keeps_page(request: HttpRequest) -> bool:
@@ -302,9 +318,8 @@ def visitor_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not _keepable(request):
             return view(request, *args, **kwargs)
-        store = caches[CACHE_ALIAS]
         cache_key = _page_key(request)
-        current, html = _kept_page(store, cache_key)
+        current, html = epoch_read(cache_key)
         etag = visitor_etag(request, f"{cache_key}:{current}")
         if (unchanged := not_modified(request, etag)) is not None:
             return unchanged
@@ -321,7 +336,7 @@ def visitor_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
         html = response.content.decode(response.charset)
         keep = response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
         if keep:
-            store.set(cache_key, (current, html), TIMEOUT)
+            epoch_store(cache_key, current, html)
         # Whatever the view answered, the visitor gets their own token (a join page has forms too).
         response.content = csrf_fill(request, html)
         return content_headers(response, request, etag=etag if keep else "")
