@@ -112,15 +112,19 @@ def catalog_courses(user: User) -> QuerySet[Course]:
     Members-only courses are listed too (their card and enrol form are public); each row
     carries the user's standing (accounts/roles.py reads it without another query).
     """
-    rows = (
-        Course.objects.filter(course_listed_q(user))
-        .annotate(
-            module_count=Count("modules", distinct=True),
-            lesson_count=Count("modules__lessons", distinct=True),
-        )
-        .annotate(**standing_annotations(user))
+    rows = Course.objects.filter(course_listed_q(user)).annotate(
+        module_count=Count("modules", distinct=True),
+        lesson_count=Count("modules__lessons", distinct=True),
     )
-    # Explicit: Django drops Meta.ordering from a query with GROUP BY (the counts above).
+    return own_courses_first(rows, user)
+
+
+def own_courses_first(rows: QuerySet[Course], user: User) -> QuerySet[Course]:
+    """The one order of a user's course lists (catalog, dashboard): the courses they are
+    enrolled in first, then by course order and title; each row carries the user's standing.
+    """
+    rows = rows.annotate(**standing_annotations(user))
+    # Explicit: Django drops Meta.ordering from a query with GROUP BY (the catalog's counts).
     if user.is_authenticated:
         return rows.order_by(F("viewer_enrolled").desc(), "order", "title")
     return rows.order_by("order", "title")
