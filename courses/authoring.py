@@ -125,6 +125,10 @@ class LooseOrderedFormSet(OrderedFormSet):
     orders_unique = False
 
 
+# Set on the request while the delete confirmation collects what a delete cascades to.
+CASCADE_CHECKED = "_studyhall_cascade_in_checked_course"
+
+
 def _scoped(request: HttpRequest | None) -> bool:
     """Whether this request sees only the courses its user may edit (everyone but superusers)."""
     user = getattr(request, "user", None)
@@ -180,11 +184,19 @@ class CourseScopedAdmin(CourseChoicesMixin, admin.ModelAdmin):
         return row
 
     def _may_edit(self, request: HttpRequest, obj: Any) -> bool:
-        return (
-            obj is None
-            or not _scoped(request)
-            or can(request.user, "edit", course_of(obj, self.course_prefix()))
-        )
+        if obj is None or not _scoped(request) or getattr(request, CASCADE_CHECKED, False):
+            return True
+        return can(request.user, "edit", course_of(obj, self.course_prefix()))
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # A delete cascades only within the deleted rows' course, which was checked already
+        # (scoped queryset, has_delete_permission); asking again for every collected row
+        # would cost queries per row on the confirmation page.
+        setattr(request, CASCADE_CHECKED, True)
+        try:
+            return super().get_deleted_objects(objs, request)
+        finally:
+            delattr(request, CASCADE_CHECKED)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and self._may_edit(request, obj)
