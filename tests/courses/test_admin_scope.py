@@ -277,3 +277,19 @@ def test_the_delete_confirmation_asks_the_rule_once_not_per_collected_row(world:
     # course rule adds a constant few queries, not one per collected row.
     assert many["teacher"] - few["teacher"] == many["root"] - few["root"]
     assert many["teacher"] - many["root"] <= 6
+
+
+def test_course_memory_and_learner_records_follow_the_same_rule(world: dict[str, Any]) -> None:
+    from mastery.models import CourseMemory
+
+    mine = CourseMemory.objects.create(course=world["a"][Course])
+    theirs = CourseMemory.objects.create(course=world["b"][Course])
+    teacher = _client(world["teacher"])
+    html = teacher.get(reverse("admin:mastery_coursememory_changelist")).content.decode()
+    assert _urls(CourseMemory, mine)["change"] in html and _urls(CourseMemory, theirs)["change"] not in html
+    assert teacher.get(_urls(CourseMemory, theirs)["change"]).status_code == 404
+    # Attempts, cards and levels: the Instructors group has no permission on them at all.
+    assert teacher.get(reverse("admin:mastery_attempt_changelist")).status_code == 403
+    root = _client(world["root"])
+    for name in ("attempt", "reviewcard", "conceptmastery", "coursememory"):
+        assert root.get(reverse(f"admin:mastery_{name}_changelist")).status_code == 200, name
