@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 
 from accounts.models import CourseInstructor, Profile
+from courses.authoring import CourseScopedAdmin
 
 
 class ProfileInline(admin.StackedInline):
@@ -31,7 +32,7 @@ class StudyhallUserAdmin(UserAdmin):
 
 
 @admin.register(CourseInstructor)
-class CourseInstructorAdmin(admin.ModelAdmin):
+class CourseInstructorAdmin(CourseScopedAdmin):
     """Course staff (accounts/roles.py); a course with no row is taught by every instructor."""
 
     list_display = ("course", "user", "role", "cohort")

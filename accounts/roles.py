@@ -5,8 +5,9 @@ assistant (CourseInstructor rows, edited in the admin, optionally for one cohort
 enrolled learner (courses.Enrollment), or nobody. A course with no staff row is taught by
 every instructor, which is how every course worked before assignments existed; an
 instructor is an active staff member of the Instructors group; superusers teach everything.
-`can(user, action, course)` turns that into yes or no for "read", "view_cohort" and
-"manage_members" (docs/courses-and-members.md has the table).
+`can(user, action, course)` turns that into yes or no for "read", "view_cohort",
+"manage_members" and "edit" (docs/courses-and-members.md has the table); the admin asks
+"edit" of every course row, through `courses/access.py` `course_editable_q`, its SQL twin.
 
 Staff (not only instructors) see unpublished courses and may open the admin: that is
 Django's own staff flag, decided here too so templates and access helpers have one place
@@ -37,7 +38,8 @@ def is_staff(user: User | None) -> bool:
 
 
 def can_use_admin(user: User | None) -> bool:
-    """Django's admin rule (active staff); its model permissions then decide what they may edit."""
+    """Django's admin rule (active staff); its model permissions then decide which kinds of rows
+    they may edit, and `can(user, "edit", course)` which courses' rows."""
     return is_staff(user)
 
 
@@ -84,7 +86,10 @@ ACTIONS: dict[str, CourseRole] = {
     "read": CourseRole.LEARNER,
     "view_cohort": CourseRole.TA,  # heatmap, learner pages, CSV export
     "manage_members": CourseRole.INSTRUCTOR,  # cohorts, codes, moving and adding learners
+    "edit": CourseRole.INSTRUCTOR,  # the course's rows in the admin: curriculum, cohorts, staff, import
 }
+# Actions that change the whole course, so a role narrowed to one cohort never has them.
+WHOLE_COURSE_ACTIONS = {"manage_members", "edit"}
 
 _STANDINGS = "_studyhall_standings"  # memo on the user object: course pk → Standing
 
@@ -158,8 +163,8 @@ def can(user: User | None, action: str, course: Course) -> bool:
         if course.enrollment == course.Enrollment.OPEN or can_see_drafts(user):  # type: ignore[arg-type]
             return True
     standing = course_role(user, course)
-    if action == "manage_members" and standing.cohort_id is not None:
-        return False  # managing moves learners between cohorts: a whole-course role only
+    if action in WHOLE_COURSE_ACTIONS and standing.cohort_id is not None:
+        return False  # moving learners between cohorts, editing what every cohort reads
     return standing.role >= needed
 
 

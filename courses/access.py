@@ -7,18 +7,18 @@ exactly what its page shows, so page query counts do not grow with the content.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias, cast
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Model, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import CourseInstructor
-from accounts.roles import can, can_see_drafts, standing_annotations
+from accounts.roles import can, can_see_drafts, is_instructor, standing_annotations
 from courses import content_cache
-from courses.models import Concept, Course, Enrollment, Module
+from courses.models import Cohort, Concept, Course, Enrollment, Module
 from lessons.models import ConceptIndexEntry, Lesson
-from quizzes.models import Question, Quiz, RecallPlan
+from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
 
 User: TypeAlias = AbstractBaseUser | AnonymousUser
 
@@ -120,6 +120,60 @@ def course_visible_q(user: User, prefix: str = "") -> Q:
     )
 
 
+def course_editable_q(user: User, prefix: str = "") -> Q:
+    """Rows of courses the user may edit (in the admin); prefix is the path to the course.
+
+    The SQL form of accounts/roles.py `can(user, "edit", course)`, one subquery: superusers
+    edit every course; others the courses they are a whole-course instructor of, and, when
+    they are instructors (staff in the Instructors group), every course with no staff row.
+    """
+    if not user.is_authenticated or not getattr(user, "is_active", False):
+        return Q(**{f"{prefix}pk__in": []})
+    if getattr(user, "is_superuser", False):
+        return Q()
+    mine = CourseInstructor.objects.filter(
+        user_id=user.pk, role=CourseInstructor.Role.INSTRUCTOR, cohort__isnull=True
+    ).values("course_id")
+    editable = Q(**{f"{prefix}pk__in": mine})
+    if is_instructor(user):
+        editable |= ~Q(**{f"{prefix}pk__in": CourseInstructor.objects.values("course_id")})
+    return editable
+
+
+# How each course row reaches its course: the admin scopes lists, objects and choices by it.
+COURSE_PATHS: dict[type[Model], str] = {
+    Course: "",
+    Module: "course__",
+    Lesson: "module__course__",
+    Concept: "course__",
+    ConceptIndexEntry: "lesson__module__course__",
+    Question: "course__",
+    Option: "question__course__",
+    Quiz: "course__",
+    QuizItem: "quiz__course__",
+    RecallPlan: "course__",
+    RecallDay: "plan__course__",
+    RecallPrompt: "day__plan__course__",
+    Cohort: "course__",
+    Enrollment: "course__",
+    CourseInstructor: "course__",
+}
+
+
+def editable_rows(rows: QuerySet[Any], user: User, prefix: str | None = None) -> QuerySet[Any]:
+    """The rows (of a model in COURSE_PATHS unless prefix is given) whose course the user may edit."""
+    path = COURSE_PATHS[rows.model] if prefix is None else prefix
+    return rows.filter(course_editable_q(user, path))
+
+
+def course_of(row: Any, prefix: str | None = None) -> Course:
+    """The course a row belongs to, by its path (one query per relation not already loaded)."""
+    path = COURSE_PATHS[type(row)] if prefix is None else prefix
+    for name in path.split("__")[:-1]:
+        row = getattr(row, name)
+    return cast(Course, row)
+
+
 def missing(user: User, course_slug: str, message: str) -> Exception:
     """What a helper raises when its row is not readable: MembersOnly when the course is listed
     for the user but its content is for members, else 404 (one query, on a miss only)."""
@@ -144,15 +198,19 @@ def catalog_courses(user: User) -> QuerySet[Course]:
     Members-only courses are listed too (their card and enrol form are public); each row
     carries the user's standing (accounts/roles.py reads it without another query).
     """
-    rows = (
-        Course.objects.filter(course_listed_q(user))
-        .annotate(
-            module_count=Count("modules", distinct=True),
-            lesson_count=Count("modules__lessons", distinct=True),
-        )
-        .annotate(**standing_annotations(user))
+    rows = Course.objects.filter(course_listed_q(user)).annotate(
+        module_count=Count("modules", distinct=True),
+        lesson_count=Count("modules__lessons", distinct=True),
     )
-    # Explicit: Django drops Meta.ordering from a query with GROUP BY (the counts above).
+    return own_courses_first(rows, user)
+
+
+def own_courses_first(rows: QuerySet[Course], user: User) -> QuerySet[Course]:
+    """The one order of a user's course lists (catalog, dashboard): the courses they are
+    enrolled in first, then by course order and title; each row carries the user's standing.
+    """
+    rows = rows.annotate(**standing_annotations(user))
+    # Explicit: Django drops Meta.ordering from a query with GROUP BY (the catalog's counts).
     if user.is_authenticated:
         return rows.order_by(F("viewer_enrolled").desc(), "order", "title")
     return rows.order_by("order", "title")

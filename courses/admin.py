@@ -14,7 +14,14 @@ from django.utils.html import format_html
 from accounts.models import CourseInstructor
 from courses import services as course_services
 from courses.admin_views import course_export_response, course_import_view
-from courses.authoring import AuthoringAdmin, AuthoringInline, LooseOrderedFormSet, OrderedForm
+from courses.authoring import (
+    AuthoringAdmin,
+    AuthoringInline,
+    CourseChoicesMixin,
+    CourseScopedAdmin,
+    LooseOrderedFormSet,
+    OrderedForm,
+)
 from courses.models import Cohort, Concept, Course, Enrollment, Module
 from lessons.models import ConceptIndexEntry, Depth, Lesson
 
@@ -33,7 +40,7 @@ class ModuleInline(AuthoringInline):
     show_change_link = True
 
 
-class CohortInline(admin.TabularInline):
+class CohortInline(CourseChoicesMixin, admin.TabularInline):
     """A course's cohorts; a code is what learners type at /join/ (courses/enrollment.py)."""
 
     model = Cohort
@@ -41,7 +48,7 @@ class CohortInline(admin.TabularInline):
     extra = 0
 
 
-class StaffInline(admin.TabularInline):
+class StaffInline(CourseChoicesMixin, admin.TabularInline):
     """Instructors and teaching assistants (accounts/roles.py); a cohort narrows a role to it."""
 
     model = CourseInstructor
@@ -59,7 +66,7 @@ class StaffInline(admin.TabularInline):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(CourseScopedAdmin):
     list_display = ["learner", "course", "cohort", "via", "created_at"]
     list_filter = ["course", "via"]
     list_select_related = ["learner", "course", "cohort"]

@@ -15,16 +15,20 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from accounts.roles import can
 from courses.bundles import KINDS, BundleError, export_course, import_bundle, safety
+from courses.bundles.importer import ImportResult
 from courses.models import Course
 
 if TYPE_CHECKING:
     from courses.admin import CourseAdmin
 
+IMPORT_TEMPLATE = "admin/courses/course/import_bundle.html"
 # An upload waits in the shared cache (Redis in production, so any web node can confirm
 # what another previewed) between its preview and the instructor's confirmation, under an
 # unguessable token that only the uploader's session holds. The upload itself is kept
@@ -52,6 +56,27 @@ IGNORED_TOP_LEVEL = {"__MACOSX"}
 
 class UploadRejected(Exception):
     """The upload is not something we will unpack; the message is shown to the instructor."""
+
+
+class ImportRefused(Exception):
+    """The bundle rewrites a course this user may not edit (accounts/roles.py "edit")."""
+
+
+def _check_may_import(request: HttpRequest, result: ImportResult) -> None:
+    """A new course needs the add permission (asked before); an existing one, the right to edit it."""
+    if not result.created and not can(request.user, "edit", result.course):
+        raise ImportRefused(
+            f"The bundle rewrites “{result.course.title}” ({result.course.slug}), a course you do not "
+            "edit; nothing was imported. Ask one of its instructors, or change the slug to make a new course."
+        )
+
+
+def _import_checked(request: HttpRequest, target: Path, **options: Any) -> ImportResult:
+    """import_bundle, refused (and rolled back) when it rewrites a course the user does not edit."""
+    with transaction.atomic():
+        result = import_bundle(target, **options)
+        _check_may_import(request, result)
+    return result
 
 
 class BundleImportForm(forms.Form):
@@ -188,13 +213,15 @@ def _preview(request: HttpRequest, form: BundleImportForm, model_admin: CourseAd
             result = import_bundle(
                 _unpack(name, data, root), course_slug=course_slug, kind=kind, dry_run=True
             )
-        except (UploadRejected, BundleError) as err:
+            _check_may_import(request, result)
+        except (UploadRejected, BundleError, ImportRefused) as err:
             if isinstance(err, UploadRejected):
                 form.add_error("upload", str(err))
             else:
-                form.add_error(None, _error_text(err, root))
+                form.add_error(None, _error_text(err, root) if isinstance(err, BundleError) else str(err))
             context = _context(request, model_admin, form=form)
-            return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
+            status = 403 if isinstance(err, ImportRefused) else 400
+            return TemplateResponse(request, IMPORT_TEMPLATE, context, status=status)
         lines = [_strip_root(line, root) for line in result.lines()]
     token = secrets.token_urlsafe(24)
     pending = {"name": name, "data": data, "course_slug": course_slug, "kind": kind}
@@ -231,12 +258,16 @@ def _confirm(request: HttpRequest, token: str, model_admin: CourseAdmin) -> Http
         root = Path(tmp)
         try:
             target = _unpack(pending["name"], pending["data"], root)
-            result = import_bundle(target, course_slug=pending["course_slug"], kind=pending["kind"])
-        except (UploadRejected, BundleError) as err:
-            # The course changed between preview and confirmation in a way the bundle no longer fits.
+            result = _import_checked(
+                request, target, course_slug=pending["course_slug"], kind=pending["kind"]
+            )
+        except (UploadRejected, BundleError, ImportRefused) as err:
+            # The course changed between preview and confirmation in a way the bundle no longer fits
+            # (or someone else created it meanwhile).
             error = _error_text(err, root) if isinstance(err, BundleError) else str(err)
             context = _context(request, model_admin, form=BundleImportForm(), import_error=error)
-            return TemplateResponse(request, "admin/courses/course/import_bundle.html", context, status=400)
+            status = 403 if isinstance(err, ImportRefused) else 400
+            return TemplateResponse(request, IMPORT_TEMPLATE, context, status=status)
     model_admin.message_user(request, result.summary(), messages.SUCCESS)
     info = (model_admin.opts.app_label, model_admin.opts.model_name)
     return HttpResponseRedirect(reverse("admin:{}_{}_changelist".format(*info)))

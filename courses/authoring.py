@@ -7,6 +7,10 @@
   added together never collide; reshuffles are saved in an order the unique
   constraints accept.
 - Check markers in a lesson body must name questions of the lesson's course.
+- A course's rows are listed, opened, changed, deleted and offered as choices only to who
+  may edit the course: accounts/roles.py `can(user, "edit", course)`, asked in SQL through
+  courses/access.py `course_editable_q` (one subquery per list, never a query per row).
+  Django's model permissions still decide which kinds of rows a staff member may touch.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.db import models
-from django.db.models import F
-from django.http import HttpRequest
+from django.db.models import F, QuerySet
+from django.http import Http404, HttpRequest
 
+from accounts.roles import can
+from courses.access import COURSE_PATHS, course_of, editable_rows
 from courses.bundles.importer import ORDER_PARKING_OFFSET
 from lessons.rendering import render_lesson
 from quizzes.models import Question
@@ -118,7 +125,103 @@ class LooseOrderedFormSet(OrderedFormSet):
     orders_unique = False
 
 
-class AuthoringAdmin(LfTextFieldsMixin, admin.ModelAdmin):
+# Set on the request while the delete confirmation collects what a delete cascades to.
+CASCADE_CHECKED = "_studyhall_cascade_in_checked_course"
+
+
+def _scoped(request: HttpRequest | None) -> bool:
+    """Whether this request sees only the courses its user may edit (everyone but superusers)."""
+    user = getattr(request, "user", None)
+    return not getattr(user, "is_superuser", False)
+
+
+class CourseChoicesMixin:
+    """Foreign-key and many-to-many choices of course rows (a course, a lesson, a concept…) offer
+    only the courses the user may edit, so a posted id of another course's row is refused."""
+
+    def _limit(self, db_field: Any, request: HttpRequest, kwargs: dict[str, Any]) -> None:
+        related = db_field.related_model
+        if related not in COURSE_PATHS or not _scoped(request):
+            return
+        rows = kwargs.get("queryset")
+        if rows is None:
+            # The related admin's ordering, as Django would give it.
+            rows = self.get_field_queryset(None, db_field, request)  # type: ignore[attr-defined]
+        if rows is None:
+            rows = related._default_manager.all()
+        kwargs["queryset"] = editable_rows(rows, request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        self._limit(db_field, request, kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        self._limit(db_field, request, kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class CourseScopedAdmin(CourseChoicesMixin, admin.ModelAdmin):
+    """A course's rows for who may edit the course: lists, objects, filters and choices.
+
+    course_path: how the model reaches its course ("module__course__"); None reads
+    courses/access.py COURSE_PATHS.
+    """
+
+    course_path: str | None = None
+
+    def course_prefix(self) -> str:
+        return self.course_path if self.course_path is not None else COURSE_PATHS[self.model]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        rows = super().get_queryset(request)
+        return editable_rows(rows, request.user, self.course_prefix()) if _scoped(request) else rows
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        row = super().get_object(request, object_id, from_field)
+        if row is None and _scoped(request):
+            # Another course's row is not there for this user (not Django's "perhaps it was deleted").
+            raise Http404("No such row in the courses you edit.")
+        return row
+
+    def _may_edit(self, request: HttpRequest, obj: Any) -> bool:
+        if obj is None or not _scoped(request) or getattr(request, CASCADE_CHECKED, False):
+            return True
+        return can(request.user, "edit", course_of(obj, self.course_prefix()))
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # A delete cascades only within the deleted rows' course, which was checked already
+        # (scoped queryset, has_delete_permission); asking again for every collected row
+        # would cost queries per row on the confirmation page.
+        setattr(request, CASCADE_CHECKED, True)
+        try:
+            return super().get_deleted_objects(objs, request)
+        finally:
+            delattr(request, CASCADE_CHECKED)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._may_edit(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._may_edit(request, obj)
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        filters = super().get_list_filter(request)
+        if not _scoped(request):
+            return filters
+        # A filter by course (or lesson, module…) lists only the rows this user sees.
+        return [
+            (name, admin.RelatedOnlyFieldListFilter)
+            if isinstance(name, str)
+            and get_fields_from_path(self.model, name)[-1].related_model in COURSE_PATHS
+            else name
+            for name in filters
+        ]
+
+
+class AuthoringAdmin(LfTextFieldsMixin, CourseScopedAdmin):
     """The base of every curriculum admin."""
 
     def save_formset(self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool) -> None:
@@ -128,7 +231,7 @@ class AuthoringAdmin(LfTextFieldsMixin, admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
 
 
-class AuthoringInline(LfTextFieldsMixin, admin.TabularInline):
+class AuthoringInline(LfTextFieldsMixin, CourseChoicesMixin, admin.TabularInline):
     """The base of every curriculum inline."""
 
 

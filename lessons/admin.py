@@ -129,6 +129,8 @@ class LessonAdmin(AuthoringAdmin):
         return custom + super().get_urls()
 
     def preview_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied  # no lesson permission at all: refused before any lookup
         lesson = self.get_object(request, unquote(object_id))
         if lesson is None:
             raise Http404("No such lesson.")

@@ -11,10 +11,11 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from courses.authoring import CourseScopedAdmin
 from mastery.models import Attempt, ConceptMastery, CourseMemory, ReviewCard
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(CourseScopedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -24,6 +25,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(Attempt)
 class AttemptAdmin(ReadOnlyAdmin):
+    course_path = "question__course__"
     list_display = (
         "created_at",
         "learner",
@@ -43,6 +45,7 @@ class AttemptAdmin(ReadOnlyAdmin):
 
 @admin.register(ReviewCard)
 class ReviewCardAdmin(ReadOnlyAdmin):
+    course_path = "question__course__"
     list_display = ("learner", "question", "state", "due", "stability", "difficulty", "reps", "lapses")
     list_filter = ("state", "question__course")
     search_fields = ("learner__username", "question__slug")
@@ -52,6 +55,7 @@ class ReviewCardAdmin(ReadOnlyAdmin):
 
 @admin.register(ConceptMastery)
 class ConceptMasteryAdmin(ReadOnlyAdmin):
+    course_path = "concept__course__"
     list_display = ("learner", "concept", "level", "retrievability", "attempts_count", "last_attempt_at")
     list_filter = ("level", "concept__course")
     search_fields = ("learner__username", "concept__name", "concept__slug")
@@ -60,8 +64,10 @@ class ConceptMasteryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CourseMemory)
-class CourseMemoryAdmin(admin.ModelAdmin):
+class CourseMemoryAdmin(CourseScopedAdmin):
     """Instructors set the desired retention; the parameters are fitted nightly, never typed in."""
+
+    course_path = "course__"
 
     list_display = ("course", "desired_retention", "fitted_reviews", "fitted_at")
     fields = ("course", "desired_retention", "fitted_reviews", "fitted_at", "parameters", "same_day")

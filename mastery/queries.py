@@ -19,7 +19,8 @@ from django.utils.safestring import SafeString, mark_safe
 
 from accounts.days import day_start, local_date_expr
 from courses import content_cache
-from courses.models import Concept, Course, Module
+from courses.access import own_courses_first
+from courses.models import Concept, Course, Enrollment, Module
 from lessons.models import ConceptIndexEntry, Lesson
 from mastery import scheduling
 from mastery.charts import ForecastChart, forecast_chart, retention_forecast
@@ -179,10 +180,13 @@ MASTERY_CELL_FIELDS = ("concept_id", "level", "attempts_count", "knowledge", "st
 
 
 def learner_courses(user: User) -> list[Course]:
-    """Published courses the learner has answered a question in or read a lesson of."""
+    """Published courses the learner is enrolled in, has answered a question in or read a lesson
+    of: the enrolled ones first, in the catalog's order (courses/access.py own_courses_first)."""
     attempted = Attempt.objects.filter(learner=user).values("question__course_id")
     read = LessonRead.objects.filter(learner=user).values("lesson__module__course_id")
-    return list(Course.objects.published().filter(Q(pk__in=attempted) | Q(pk__in=read)))
+    enrolled = Enrollment.objects.filter(learner=user).values("course_id")
+    mine = Course.objects.published().filter(Q(pk__in=attempted) | Q(pk__in=read) | Q(pk__in=enrolled))
+    return list(own_courses_first(mine, user))
 
 
 def module_progress(user: User, course_ids: Sequence[int]) -> dict[int, list[ModuleProgress]]:
@@ -329,7 +333,7 @@ def learner_dashboard(user: User, *, today: date, tz: tzinfo, now: datetime) -> 
     courses = learner_courses(user)
     started = bool(courses)
     if not started:
-        courses = list(Course.objects.published())
+        courses = list(own_courses_first(Course.objects.published(), user))
     ids = [course.pk for course in courses]
     modules = module_progress(user, ids)
     cells = concept_cells(user, ids, now)

@@ -27,7 +27,7 @@ from django.urls import reverse
 
 from accounts.days import day_start, local_date, local_date_expr
 from accounts.models import Profile
-from courses.models import Concept, Course, Module
+from courses.models import Concept, Course, Enrollment, Module
 from lessons.models import Lesson
 from mastery import scheduling
 from mastery.charts import ForecastPoint, forecast_chart, retention_forecast
@@ -59,22 +59,26 @@ def _tzs(learner_ids: Iterable[int]) -> dict[int, tzinfo]:
 
 
 def _courses_of(learner_ids: Sequence[int]) -> dict[int, set[int]]:
-    """Learner id → the published courses they answered in or read a lesson of (two queries)."""
+    """Learner id → the published courses they are enrolled in, answered in or read a lesson of
+    (one query, a UNION; the dashboard's courses, mastery/queries.py learner_courses)."""
     published = Course.objects.published().values("pk")
-    result: dict[int, set[int]] = defaultdict(set)
-    for learner_id, course_id in (
+    answered = (
         Attempt.objects.filter(learner_id__in=learner_ids, question__course__in=published)
         .order_by()
         .values_list("learner_id", "question__course_id")
-        .distinct()
-    ):
-        result[learner_id].add(course_id)
-    for learner_id, course_id in (
+    )
+    read = (
         LessonRead.objects.filter(learner_id__in=learner_ids, lesson__module__course__in=published)
         .order_by()
         .values_list("learner_id", "lesson__module__course_id")
-        .distinct()
-    ):
+    )
+    enrolled = (
+        Enrollment.objects.filter(learner_id__in=learner_ids, course__in=published)
+        .order_by()
+        .values_list("learner_id", "course_id")
+    )
+    result: dict[int, set[int]] = defaultdict(set)
+    for learner_id, course_id in answered.union(read, enrolled):
         result[learner_id].add(course_id)
     return result
 

@@ -5,11 +5,47 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.core.cache import caches
+
 from mastery.models import Attempt, Grade, Mode
 from mastery.services import attempt_grade, attempt_saved_messages
 from quizzes.access import section_labels
-from quizzes.forms import TOKEN_MAX_AGE
+from quizzes.forms import TOKEN_MAX_AGE, TokenInvalid, check_token_read, grade_buttons
 from quizzes.models import Option, Question
+
+# A reveal that is not graded yet writes no attempt; the shared cache (Redis in production,
+# so every web node sees it) keeps its revealed token for the sitting instead of a DB write
+# on the reveal path, a hot path.
+REVEAL_CACHE = "default"
+
+
+def _reveal_key(learner_id: int, question_id: int) -> str:
+    return f"check-revealed:{learner_id}:{question_id}"
+
+
+def check_reveal_keep(*, learner_id: int, question_id: int, token: str) -> None:
+    """Remember a study-page reveal for the sitting, so a reloaded page shows the answer and grades.
+
+    Kept under learner + question for the token's lifetime: the revealed token itself, so
+    the grade given after a reload is the same attempt (same key) with the same reveal time.
+    """
+    caches[REVEAL_CACHE].set(_reveal_key(learner_id, question_id), token, timeout=TOKEN_MAX_AGE)
+
+
+def _reveals(learner_id: int, question_ids: list[int]) -> dict[int, tuple[str, int, str]]:
+    """Question id → (attempt key, reveal ms, token as signed) of the revealed study tokens
+    this learner still holds (one get_many)."""
+    keys = {_reveal_key(learner_id, question_id): question_id for question_id in question_ids}
+    found = caches[REVEAL_CACHE].get_many(list(keys))
+    reveals = {}
+    for key, raw in found.items():
+        try:
+            token = check_token_read(str(raw), learner_id=learner_id, question_id=keys[key])
+        except TokenInvalid:
+            continue  # expired within the cache's timeout, or not ours: the check is open again
+        if token.revealed_ms is not None and token.mode == Mode.STUDY:
+            reveals[keys[key]] = (token.key, token.revealed_ms, str(raw))
+    return reveals
 
 
 def check_jump(question: Question, label: str | None = None) -> dict[str, str]:
@@ -46,18 +82,20 @@ def check_states(
     *, learner_id: int, questions: list[Question], now: datetime, labels: dict[int, str] | None = None
 ) -> dict[int, dict[str, Any]]:
     """Question id → the check fragment's context for the checks this learner already answered
-    in this sitting, so a reloaded page shows them as they were left: one query, and when some
-    were answered their cards' due times and (unless the caller has them: labels) their
-    section labels.
+    or revealed in this sitting, so a reloaded page shows them as they were left: one query
+    and one cache get_many, and when some were answered their cards' due times and (unless
+    the caller has them: labels) their section labels.
 
     A sitting is the lifetime of a check token: an answer given on a study page within it
-    comes back answered (choice) or graded (self-grade, with its key points); older answers
-    leave the check open again, since the question's return is the Review page's business.
-    A reveal that was never graded stores nothing, so such a check shows unanswered.
+    comes back answered (choice) or graded (self-grade, with its key points); a reveal not
+    graded since (check_reveal_keep) comes back revealed, with the model answer and the
+    grade form carrying the revealed token; older answers leave the check open again, since
+    the question's return is the Review page's business.
     """
     if not questions:
         return {}
     by_id = {question.pk: question for question in questions}
+    reveals = _reveals(learner_id, list(by_id))
     attempts = (
         Attempt.objects.filter(
             learner_id=learner_id,
@@ -71,12 +109,31 @@ def check_states(
     latest: dict[int, Attempt] = {}
     for attempt in attempts:
         latest.setdefault(attempt.question_id, attempt)
-    if not latest:
+    # A reveal is still open unless an answer came after it (its own grade has its key).
+    for question_id, (key, revealed_ms, _raw) in list(reveals.items()):
+        answered = latest.get(question_id)
+        if answered is not None and (
+            answered.key == key or answered.created_at.timestamp() * 1000 >= revealed_ms
+        ):
+            del reveals[question_id]
+        else:
+            latest.pop(question_id, None)
+    if not latest and not reveals:
         return {}
-    saved = attempt_saved_messages(learner_id=learner_id, attempts=list(latest.values()), now=now)
     if labels is None:
-        labels = section_labels([by_id[question_id] for question_id in latest])
-    states = {}
+        labels = section_labels([by_id[question_id] for question_id in [*latest, *reveals]])
+    states: dict[int, dict[str, Any]] = {}
+    for question_id, (_key, _ms, raw) in reveals.items():
+        states[question_id] = {
+            "state": "revealed",
+            "grades": grade_buttons(),
+            # As signed at the reveal: re-signing would stretch the sitting past the token's lifetime.
+            "token": raw,
+            **check_jump(by_id[question_id], labels.get(question_id, "")),
+        }
+    if not latest:
+        return states
+    saved = attempt_saved_messages(learner_id=learner_id, attempts=list(latest.values()), now=now)
     for question_id, attempt in latest.items():
         points = (
             (attempt.key_points_recalled, attempt.key_points_total)

@@ -27,7 +27,7 @@ from mastery import models as mastery_models
 from mastery.recall import DayState, WeekView, week_view_load
 from mastery.services import AttemptInvalid, answer_record, answer_reveal
 from quizzes.access import get_question_for_user, get_quiz_for_user, get_recall_plan_for_user, section_labels
-from quizzes.checks import check_jump, check_result_context
+from quizzes.checks import check_jump, check_result_context, check_reveal_keep
 from quizzes.forms import (
     MSG_CHOICE_NOT_GRADED,
     MSG_CHOICE_NOT_REVEALED,
@@ -338,12 +338,16 @@ def _check_post(request: HtmxHttpRequest, course_slug: str, question_slug: str, 
                 onscreen_ms=form.onscreen_ms(),
                 at_ms=now_ms(),
             )
+            mode = check_token_mode(revealed)
+            if learner is not None and mode == "study":
+                # A lesson reloaded in this sitting shows the answer and the grades again.
+                check_reveal_keep(learner_id=learner.pk, question_id=question.pk, token=revealed)
             context = {
                 "state": "revealed",
                 "grades": grade_buttons(),
                 # The grade form carries the reveal time, so the attempt knows the learner peeked and when.
                 "token": revealed,
-                "mode": check_token_mode(revealed),
+                "mode": mode,
                 **check_jump(question),
             }
         else:

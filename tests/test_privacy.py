@@ -22,11 +22,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Profile
-from courses.models import Course
-from mastery.models import Attempt, ConceptMastery, Grade, Level, RecallEnrollment, ReviewCard
+from accounts.models import CourseInstructor, Profile
+from courses.demo import instructors_group_ensure
+from courses.models import Cohort, Course, Enrollment
+from lessons.models import Lesson
+from mastery.models import Attempt, ConceptMastery, Grade, Level, Mode, RecallEnrollment, ReviewCard
 from mastery.progress import mastery_recompute
-from tests.factories import build_course
+from tests.factories import AttemptFactory, UserFactory, build_course, check_token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +67,16 @@ class World:
             "profile": reverse("accounts:profile"),
             "cohort": reverse("mastery:cohort", args=[self.course.slug]),
             "cheat_sheet": reverse("mastery:cheat_sheet", args=[self.course.slug, module.slug]),
+            # The lesson page restores the checks the learner answered in this sitting.
+            "lesson": self.first_lesson().get_absolute_url(),
         }
+
+    def first_lesson(self) -> Lesson:
+        lesson = (
+            Lesson.objects.filter(module__course=self.course).order_by("module__order", "order", "pk").first()
+        )
+        assert lesson is not None
+        return lesson
 
 
 # What the student's own pages show, and the outsider's must not.
@@ -77,6 +88,7 @@ MARKERS = {
     "profile": [f'value="{TIME_ZONE}" selected', f'value="{DAILY_CAP}"'],
     # The student answered every check, so their sheet is open; the outsider's is locked.
     "cheat_sheet": ['class="at-a-glance"', "Explanation for lesson-"],
+    "lesson": ["is-graded", "Marked: Good"],
 }
 
 
@@ -168,7 +180,7 @@ def test_anonymous_is_sent_to_login(mast_world: World, page: str) -> None:
     assert response["Location"].startswith("/accounts/login/?next=")
 
 
-@pytest.mark.parametrize("page", ["recall", "concept"])
+@pytest.mark.parametrize("page", ["recall", "concept", "lesson"])
 def test_anonymous_gets_the_public_page_without_learner_data(mast_world: World, page: str) -> None:
     response = Client().get(mast_world.urls()[page])
 
@@ -185,3 +197,113 @@ def test_the_cohort_is_for_instructors_only(mast_world: World, instructor: User)
     assert signed_in(mast_world.student).get(url).status_code == 403
     html = signed_in(instructor).get(url).content.decode()
     assert ">student<" in html and ">outsider<" not in html  # the outsider has no attempts
+
+
+def test_a_reveal_is_restored_for_the_learner_who_made_it_only(mast_world: World) -> None:
+    lesson = Lesson.objects.filter(module__course=mast_world.course).order_by("-pk").first()
+    assert lesson is not None
+    free = next(
+        q for q in mast_world.course.questions.filter(slug__in=lesson.check_slugs()) if not q.is_choice
+    )
+    # A fresh sitting for this check: the student's earlier answer is older than the reveal.
+    Attempt.objects.filter(learner=mast_world.student, question=free).update(
+        created_at=timezone.now() - timedelta(days=3)
+    )
+    student = signed_in(mast_world.student)
+    token = check_token_for(mast_world.student, free)
+    student.post(free.reveal_url(), {"token": token}, HTTP_HX_REQUEST="true")
+
+    assert "is-revealed" in student.get(lesson.get_absolute_url()).content.decode()
+    for other in (signed_in(mast_world.outsider), Client()):
+        assert "is-revealed" not in other.get(lesson.get_absolute_url()).content.decode()
+
+
+def test_a_quiz_score_is_the_learners_own(mast_world: World) -> None:
+    quiz = mast_world.course.quizzes.get()
+    for item in quiz.items.select_related("question"):
+        AttemptFactory(learner=mast_world.student, question=item.question, mode=Mode.CRAM, is_correct=True)
+    url = reverse("quizzes:quiz_score", args=[mast_world.course.slug, quiz.slug])
+    total = quiz.items.count()
+
+    own = signed_in(mast_world.student).get(url).content.decode()
+    assert f'<strong class="score-value">{total} of {total}</strong>' in own
+
+    client = signed_in(mast_world.outsider)
+    with CaptureQueriesContext(connection) as queries:
+        theirs = client.get(url)
+    assert theirs.status_code == 200 and 'class="score-value"' not in theirs.content.decode()
+    assert_only_filtered_by(queries.captured_queries, mast_world.outsider, mast_world.student)
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+
+
+# --- the staff's pages: anonymous, outsider, another cohort's instructor, the right person -----------
+
+
+@dataclass
+class Staffed:
+    course: Course
+    alice: User  # a learner of cohort A
+    teacher: User  # the course's instructor
+    other_cohort: User  # instructor of cohort B only
+    outsider: User
+    cohort_a: Cohort
+
+    def urls(self) -> dict[str, str]:
+        slug, a = self.course.slug, self.cohort_a.pk
+        return {
+            "cohort": f"{reverse('mastery:cohort', args=[slug])}?cohort={a}",
+            "learner": reverse("mastery:cohort_learner", args=[slug, self.alice.pk]),
+            "levels_csv": f"{reverse('mastery:cohort_export', args=[slug, 'levels'])}?cohort={a}",
+            "first_attempts_csv": (
+                f"{reverse('mastery:cohort_export', args=[slug, 'first-attempts'])}?cohort={a}"
+            ),
+            "members": reverse("courses:members", args=[slug]),
+        }
+
+
+@pytest.fixture
+def staffed(outsider: User) -> Staffed:
+    course = build_course(concepts=2)
+    cohort_a = Cohort.objects.create(course=course, name="Cohort A")
+    cohort_b = Cohort.objects.create(course=course, name="Cohort B")
+    alice = UserFactory(username="alice-private")
+    Enrollment.objects.create(learner=alice, course=course, cohort=cohort_a, via=Enrollment.Via.CODE)
+    AttemptFactory(learner=alice, question=course.questions.first())
+    teacher, other = UserFactory(username="teacher", is_staff=True), UserFactory(username="b-teacher")
+    teacher.groups.add(instructors_group_ensure())
+    CourseInstructor.objects.create(user=teacher, course=course)
+    CourseInstructor.objects.create(user=other, course=course, cohort=cohort_b)
+    return Staffed(course, alice, teacher, other, outsider, cohort_a)
+
+
+# What the right person sees of cohort A (its learner by name; the first-attempt table is per question).
+STAFF_MARKERS = {
+    "cohort": "alice-private",
+    "learner": "alice-private",
+    "levels_csv": "alice-private",
+    "first_attempts_csv": ",1,1,100",
+    "members": "alice-private",
+}
+STAFF_PAGES = sorted(STAFF_MARKERS)
+
+
+@pytest.mark.parametrize("page", STAFF_PAGES)
+def test_staff_pages_by_persona(staffed: Staffed, page: str) -> None:
+    url = staffed.urls()[page]
+
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/accounts/login/")
+    assert signed_in(staffed.outsider).get(url).status_code == 403
+    assert signed_in(staffed.alice).get(url).status_code == 403  # a learner never sees the staff's pages
+    # Another cohort's instructor: refused, and a learner outside their cohort is not even there.
+    elsewhere = signed_in(staffed.other_cohort).get(url)
+    assert elsewhere.status_code == (404 if page == "learner" else 403)
+    assert STAFF_MARKERS[page] not in elsewhere.content.decode()
+    right = signed_in(staffed.teacher).get(url)
+    assert right.status_code == 200 and STAFF_MARKERS[page] in right.content.decode()
+
+
+def test_another_cohorts_instructor_sees_only_their_cohort_unasked(staffed: Staffed) -> None:
+    html = signed_in(staffed.other_cohort).get(reverse("mastery:cohort", args=[staffed.course.slug]))
+    assert html.status_code == 200 and "alice-private" not in html.content.decode()

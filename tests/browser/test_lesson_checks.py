@@ -60,6 +60,38 @@ def test_show_answer_fetches_it_and_self_grade_acknowledges(
     assert "Marked: Good" in page.locator(f"#check-{question.slug}").inner_text()
 
 
+def test_a_reveal_survives_a_reload_and_grades_after_it(
+    new_context: Callable[..., Any],
+    live_server: Any,
+    sign_in: Callable[..., None],
+    make_learner: Callable[..., Any],
+) -> None:
+    from mastery.models import Attempt
+
+    learner = make_learner("reloader")
+    lesson, question = _demo_lesson_with(Question.Kind.FREE)
+    page = new_context().new_page()
+    sign_in(page, "reloader")
+    page.goto(live_server.url + lesson.get_absolute_url())
+    check = page.locator(f"#check-{question.slug}")
+    check.scroll_into_view_if_needed()
+    check.get_by_role("button", name="Show answer").click()
+    page.locator(f"#check-{question.slug} .check-answer").wait_for()
+
+    page.reload()
+
+    check = page.locator(f"#check-{question.slug}")
+    assert "is-revealed" in (check.get_attribute("class") or "")
+    answer = check.locator(".check-answer")
+    answer.scroll_into_view_if_needed()
+    assert answer.is_visible() and "model answer" in answer.inner_text().lower()
+    assert check.get_by_role("button", name="Show answer").count() == 0
+    check.get_by_role("button", name="Good").click()
+    page.locator(f"#check-{question.slug} .check-marked").wait_for()
+    attempt = Attempt.objects.get(learner=learner, question=question)
+    assert attempt.revealed
+
+
 def test_multiple_choice_says_right_and_why(
     new_context: Callable[..., Any], live_server: Any, screenshot_dir: Path
 ) -> None:

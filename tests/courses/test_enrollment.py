@@ -211,3 +211,21 @@ def test_an_instructor_of_one_cohort_views_it_but_does_not_manage(code_course: C
     CourseInstructor.objects.create(user=scoped, course=code_course, cohort=cohort)
     assert roles.can(scoped, "view_cohort", code_course)
     assert not roles.can(scoped, "manage_members", code_course)
+
+
+@pytest.mark.parametrize("others", [0, 25])
+def test_join_query_count_does_not_grow_with_members_or_cohorts(
+    student_client: Client, code_course: Course, django_assert_num_queries, others: int
+) -> None:
+    for i in range(others):
+        cohort = Cohort.objects.create(course=code_course, name=f"Group {i}", code=f"G{i:02d}XYZWV"[:8])
+        Enrollment.objects.create(learner=UserFactory(), course=code_course, cohort=cohort, via="code")
+    # session, user
+    with django_assert_num_queries(2):
+        assert student_client.get(reverse("courses:join")).status_code == 200
+    # session, user, the code's cohort (with its course), the learner's enrolment, the code's
+    # cohort again in the course (enrol_self asks for any caller), savepoint, insert, release
+    with django_assert_num_queries(8):
+        response = student_client.post(reverse("courses:join"), {"code": "K7QP3MZA"})
+    assert response.status_code == 302
+    assert Enrollment.objects.filter(course=code_course, cohort__code="K7QP3MZA").count() == 1

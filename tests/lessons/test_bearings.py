@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,8 +13,9 @@ from django.utils import timezone
 from courses.models import Course
 from lessons.bearings import continue_points
 from lessons.models import Lesson
-from mastery.models import Grade, LessonRead, Mode
-from tests.factories import AttemptFactory, build_course
+from mastery.models import Attempt, Grade, LessonRead, Mode
+from quizzes.forms import check_token_read
+from tests.factories import AttemptFactory, build_course, check_token_for
 
 
 def _lessons(course: Course) -> list[Lesson]:
@@ -78,6 +80,100 @@ def test_restored_page_query_count_does_not_grow(
     with django_assert_num_queries(5):
         html = student_client.get(lesson.get_absolute_url()).content.decode()
     assert html.count("is-graded") + html.count("is-answered") == 6
+
+
+def _free_check(course: Course, lesson: Lesson):
+    return next(q for q in course.questions.filter(slug__in=lesson.check_slugs()) if not q.is_choice)
+
+
+@pytest.mark.django_db
+def test_a_revealed_check_comes_back_revealed_after_a_reload(student: User, student_client: Client) -> None:
+    course = build_course(checks_per_lesson=2)
+    lesson = _lessons(course)[0]
+    free = _free_check(course, lesson)
+    page = student_client.get(lesson.get_absolute_url()).content.decode()
+    token = re.search(rf'id="check-{free.slug}".*?name="token" value="([^"]+)"', page, re.S).group(1)
+    student_client.post(free.reveal_url(), {"token": token}, HTTP_HX_REQUEST="true")
+
+    html = student_client.get(lesson.get_absolute_url()).content.decode()
+
+    check = html[html.index(f'id="check-{free.slug}"') :]
+    check = check[: check.index("</section>")]
+    assert "is-revealed" in html and "Model answer" in check
+    assert f'hx-post="{free.grade_url()}"' in check and 'name="grade" value="3"' in check
+    # The grade form carries the revealed token: grading after the reload is that reveal's attempt.
+    revealed = re.search(r'name="token" value="([^"]+)"', check).group(1)
+    assert check_token_read(revealed, learner_id=student.pk, question_id=free.pk).revealed_ms is not None
+    # Another learner, and a visitor, see the check open.
+    assert "is-revealed" not in Client().get(lesson.get_absolute_url()).content.decode()
+
+    # Graded after the reload: the page shows the grade, not the reveal.
+    student_client.post(free.grade_url(), {"token": revealed, "grade": "3"}, HTTP_HX_REQUEST="true")
+    html = student_client.get(lesson.get_absolute_url()).content.decode()
+    assert "is-revealed" not in html and "Marked: Good" in html
+    attempt = Attempt.objects.get(learner=student, question=free)
+    assert (
+        attempt.revealed
+        and attempt.key == check_token_read(revealed, learner_id=student.pk, question_id=free.pk).key
+    )
+
+
+@pytest.mark.django_db
+def test_a_reveal_after_an_earlier_answer_shows_revealed(student: User, student_client: Client) -> None:
+    course = build_course(checks_per_lesson=1)
+    lesson = _lessons(course)[0]
+    free = _free_check(course, lesson)
+    AttemptFactory(
+        learner=student,
+        question=free,
+        mode=Mode.STUDY,
+        grade=Grade.AGAIN,
+        created_at=timezone.now() - timedelta(minutes=5),
+    )
+    token = check_token_for(student, free)
+    student_client.post(free.reveal_url(), {"token": token}, HTTP_HX_REQUEST="true")
+
+    html = student_client.get(lesson.get_absolute_url()).content.decode()
+
+    assert "is-revealed" in html and "is-graded" not in html
+
+
+@pytest.mark.django_db
+def test_review_and_expired_reveals_are_not_restored(
+    student: User, student_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    course = build_course(checks_per_lesson=1)
+    lesson = _lessons(course)[0]
+    free = _free_check(course, lesson)
+    # A Review-page reveal belongs to the Review page.
+    student_client.post(
+        free.reveal_url(), {"token": check_token_for(student, free, mode="review")}, HTTP_HX_REQUEST="true"
+    )
+    assert "is-revealed" not in student_client.get(lesson.get_absolute_url()).content.decode()
+
+    student_client.post(free.reveal_url(), {"token": check_token_for(student, free)}, HTTP_HX_REQUEST="true")
+    # A token past its lifetime (the cache kept it a moment longer) leaves the check open.
+    monkeypatch.setattr("quizzes.forms.TOKEN_MAX_AGE", -1)
+    html = student_client.get(lesson.get_absolute_url()).content.decode()
+    assert "is-revealed" not in html
+
+
+@pytest.mark.django_db
+def test_revealed_page_query_count_does_not_grow(
+    student: User, student_client: Client, django_assert_num_queries
+) -> None:
+    course = build_course(checks_per_lesson=6)
+    lesson = _lessons(course)[0]
+    free = [q for q in course.questions.filter(slug__in=lesson.check_slugs()) if not q.is_choice]
+    for question in free:
+        student_client.post(
+            question.reveal_url(), {"token": check_token_for(student, question)}, HTTP_HX_REQUEST="true"
+        )
+    student_client.get(lesson.get_absolute_url())  # warm the content cache
+    # access check, session, user, the sitting's attempts (none), read state; the reveals are one cache read
+    with django_assert_num_queries(5):
+        html = student_client.get(lesson.get_absolute_url()).content.decode()
+    assert html.count("is-revealed") == len(free) == 3
 
 
 # --- read marks, progress, continue ---------------------------------------------------------------

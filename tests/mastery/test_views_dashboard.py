@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Profile
-from courses.models import Course
+from courses.models import Course, Enrollment
 from lessons.models import Depth
 from mastery.charts import forecast_chart, retention_forecast
 from mastery.models import Attempt, ConceptMastery, Grade, Level, ReviewCard
@@ -213,6 +214,45 @@ def test_forecast_falls_and_counts_reviewed_cards_only(student: User) -> None:
     assert retention_forecast([cards[2]], now) == [] and forecast_chart([]) is None
 
 
+def test_the_courses_a_learner_is_in_come_first(
+    student: User, student_client: Client, mast_profile: Profile
+) -> None:
+    # Catalog order alone would put the answered course first (order 0) and the enrolled one last.
+    studied_course(student, concepts=2, attempts=3, title="Answered only")
+    enrolled_late = CourseFactory(title="Joined and answered", order=9)
+    enrolled_idle = CourseFactory(title="Joined, not begun", order=5)
+    CourseFactory(title="Never touched", order=1)
+    for course in (enrolled_late, enrolled_idle):
+        Enrollment.objects.create(learner=student, course=course, via=Enrollment.Via.OPEN)
+    question = QuestionFactory(course=enrolled_late)
+    AttemptFactory(learner=student, question=question)
+    other = UserFactory()
+    Enrollment.objects.create(
+        learner=other, course=CourseFactory(title="Someone else's"), via=Enrollment.Via.OPEN
+    )
+
+    html = student_client.get(URL).content.decode()
+
+    titles = re.findall(r'<h2 id="course-[^"]+"><a href="[^"]+">([^<]+)</a></h2>', html)
+    # Enrolled first (by course order: 5 before 9), then the course only answered in; never the others.
+    assert titles == ["Joined, not begun", "Joined and answered", "Answered only"]
+    # Read again from the snapshots, the same order.
+    again = student_client.get(URL).content.decode()
+    assert re.findall(r'<h2 id="course-[^"]+"><a href="[^"]+">([^<]+)</a></h2>', again) == titles
+
+
+def test_a_learner_not_started_sees_every_course_in_the_catalogs_order(
+    student: User, student_client: Client, mast_profile: Profile
+) -> None:
+    CourseFactory(title="Second", order=2)
+    CourseFactory(title="First", order=1)
+
+    html = student_client.get(URL).content.decode()
+
+    assert "You have not started yet" in html
+    assert re.findall(r'<h2 id="course-[^"]+"><a href="[^"]+">([^<]+)</a></h2>', html) == ["First", "Second"]
+
+
 @pytest.mark.parametrize(("concepts", "attempts"), [(3, 10), (60, 3000)])
 def test_query_count_does_not_grow(
     student: User,
@@ -228,11 +268,11 @@ def test_query_count_does_not_grow(
 
     # No snapshot yet (the history was written without the after-attempt task): the first
     # view builds it. session, user, profile, courses, snapshots, then the build (zones,
-    # the learner's courses: answered and read, concepts, masteries, modules, lessons,
+    # the learner's courses: enrolled, answered and read in one UNION, concepts, masteries, modules, lessons,
     # reads, cards, memory models, attempt days, upsert), due count,
     # weakest: index entries, questions, section labels; where to continue (lessons/bearings.py):
     # visible courses, their outline, the lessons read, the last answer per course
-    with django_assert_num_queries(25):
+    with django_assert_num_queries(24):
         response = student_client.get(URL)
     assert response.status_code == 200
     # From then on it is read: session, user, profile, courses, snapshots, due count (the

@@ -189,3 +189,43 @@ def test_lesson_grade_buttons_show_no_keyboard_hints(client: Client, question: Q
 
     assert 'data-key="3"' in html
     assert "<kbd>" not in html
+
+
+def test_a_signed_in_reveal_is_kept_for_the_sitting(
+    student_client: Client, student, question: Question, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.cache import caches
+
+    from quizzes.forms import TOKEN_MAX_AGE, check_token_read
+
+    store = caches["default"]
+    timeouts: list[object] = []
+    real_set = store.set
+
+    def spy(key: str, value: object, timeout: object = None) -> None:
+        timeouts.append(timeout)
+        real_set(key, value, timeout)
+
+    monkeypatch.setattr(store, "set", spy)
+
+    html = student_client.post(
+        question.reveal_url(), {"token": check_token_for(student, question)}, **HTMX
+    ).content.decode()
+
+    kept = store.get(f"check-revealed:{student.pk}:{question.pk}")
+    # The kept token is the one the fragment's grade form carries, with its reveal time, for the sitting.
+    assert kept is not None and f'name="token" value="{kept}"' in html
+    assert check_token_read(kept, learner_id=student.pk, question_id=question.pk).revealed_ms is not None
+    assert timeouts == [TOKEN_MAX_AGE]
+
+
+def test_a_visitors_or_failed_reveal_keeps_nothing(
+    client: Client, student_client: Client, student, question: Question
+) -> None:
+    from django.core.cache import caches
+
+    store = caches["default"]
+    client.post(question.reveal_url(), **HTMX)
+    student_client.post(question.reveal_url(), {"token": "forged"}, **HTMX)
+
+    assert store.get(f"check-revealed:{student.pk}:{question.pk}") is None

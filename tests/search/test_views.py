@@ -67,6 +67,34 @@ def test_query_count_does_not_grow_with_content(
     assert response.status_code == 200 and b"search-hit" in response.content
 
 
+@pytest.mark.parametrize("who", ["anonymous", "student"])
+def test_one_hit_and_many_hits_cost_the_same_queries(
+    client: Client, student: object, django_assert_num_queries: object, who: str
+) -> None:
+    from courses.services import course_render
+    from search.indexing import course_index
+
+    course = build_course(modules=2, lessons=12, concepts=4, checks_per_lesson=2)
+    lesson = course.modules.order_by("order").first().lessons.order_by("order").first()
+    lesson.body_md += "\n\n## A lone word\n\nOnly here: quixotically.\n"
+    lesson.save()
+    course_render(course=course)
+    course_index(course=course)
+    signals.flush_marks_clear()
+    if who == "student":
+        client.force_login(student)
+        client.get("/")  # the session's first read is not the search's business
+    counts = {}
+    for term in ("quixotically", "some text"):
+        # anonymous: the search; signed in: session, user, search.
+        with django_assert_num_queries(1 if who == "anonymous" else 3) as queries:
+            response = client.get("/search/", {"q": term})
+        counts[term] = (len(queries.captured_queries), response.content.count(b'<li class="search-hit">'))
+    assert counts["quixotically"][1] == 1
+    assert counts["some text"][1] > 10
+    assert counts["quixotically"][0] == counts["some text"][0]
+
+
 def test_saving_content_reindexes_after_commit(db: None, django_capture_on_commit_callbacks: object) -> None:
     from lessons.models import Lesson
     from lessons.services import lesson_render
