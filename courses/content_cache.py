@@ -89,8 +89,9 @@ def course_content_bump(course_id: int) -> None:
 
 
 def key(kind: str, course_id: int, version: int, *parts: object) -> str:
-    """The cache key of one cached value of one course's content at one version."""
-    return ":".join(str(p) for p in (SCHEMA, kind, course_id, version, *parts))
+    """The cache key of one cached value of one course's content at one version, under the
+    fingerprint of the code that made it (a deploy never reads values of another shape)."""
+    return ":".join(str(p) for p in (SCHEMA, code_fingerprint(), kind, course_id, version, *parts))
 
 
 def cached(cache_key: str, build: Callable[[], T]) -> T:
@@ -256,7 +257,7 @@ def pages_changed() -> None:
 
 
 def _page_key(request: HttpRequest) -> str:
-    return ":".join(str(p) for p in (SCHEMA, "page", code_fingerprint(), request.path))
+    return ":".join(str(p) for p in (SCHEMA, code_fingerprint(), "page", request.path))
 
 
 def epoch_read(cache_key: str) -> tuple[int, Any]:
