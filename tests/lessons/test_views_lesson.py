@@ -308,3 +308,37 @@ def test_mark_as_read_access(client: Client, student_client: Client, outsider, l
     # Each learner's read is their own.
     assert "Mark as read" in student_client.get(lesson.get_absolute_url()).content.decode()
     assert not LessonRead.objects.exclude(learner=outsider).exists()
+
+
+# --- The kept open checks of a signed-in page ---------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_kept_open_checks_carry_each_learners_token_and_option_order(client: Client) -> None:
+    import re
+
+    from quizzes.forms import check_token_read
+    from tests.factories import UserFactory
+
+    course = build_course(checks_per_lesson=2)
+    lesson = Lesson.objects.filter(module__course=course).order_by("order").first()
+    assert lesson is not None
+    choice = course.questions.get(slug=lesson.check_slugs()[1])
+    assert choice.is_choice
+    seen = []
+    for name in ("ana", "bo", "cy"):
+        learner = UserFactory(username=name)
+        client.force_login(learner)
+        html = client.get(lesson.get_absolute_url()).content.decode()
+        assert "STUDYHALL" not in html  # no slot or placeholder left
+        section = html[html.index(f'id="check-{choice.slug}"') :]
+        section = section[: section.index("</section>")]
+        shown = [int(pk) for pk in re.findall(r'name="option" value="(\d+)"', section)]
+        assert shown == [option.pk for option in choice.options_for(learner.pk)]
+        texts = re.findall(r'<span class="option-text">([^<]*)</span>', section)
+        assert texts == [option.text for option in choice.options_for(learner.pk)]
+        tokens = re.findall(r'name="token" value="([^"]+)"', section)
+        assert len(tokens) == 1
+        assert check_token_read(tokens[0], learner_id=learner.pk, question_id=choice.pk)
+        seen.append(tuple(shown))
+    assert len(seen) == 3
