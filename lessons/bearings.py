@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 
 from courses import content_cache
@@ -119,24 +120,24 @@ def _outlines(versions: Mapping[int, int]) -> dict[int, list[_OutlineRow]]:
 
 
 def _latest_answers(learner_id: int, course_ids: list[int]) -> dict[int, tuple[datetime, int, str]]:
-    """Course id → (when, lesson id, section anchor) of the learner's latest study answer there."""
-    from courses.models import Course
-
-    latest = Attempt.objects.filter(
-        learner_id=learner_id,
-        mode=Mode.STUDY,
-        question__course_id=OuterRef("pk"),
-        question__lesson__isnull=False,
-    ).order_by("-created_at", "-id")
+    """Course id → (when, lesson id, section anchor) of the learner's latest study answer there
+    (one query: the learner's study answers ranked per course, the first of each)."""
     rows = (
-        Course.objects.filter(pk__in=course_ids)
-        .annotate(
-            at=Subquery(latest.values("created_at")[:1]),
-            lesson_id=Subquery(latest.values("question__lesson_id")[:1]),
-            anchor=Subquery(latest.values("question__anchor")[:1]),
+        Attempt.objects.filter(
+            learner_id=learner_id,
+            mode=Mode.STUDY,
+            question__course_id__in=course_ids,
+            question__lesson__isnull=False,
         )
-        .filter(at__isnull=False)
-        .values_list("pk", "at", "lesson_id", "anchor")
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("question__course_id")],
+                order_by=[F("created_at").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank=1)
+        .values_list("question__course_id", "created_at", "question__lesson_id", "question__anchor")
     )
     return {pk: (at, lesson_id, anchor) for pk, at, lesson_id, anchor in rows}
 

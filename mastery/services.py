@@ -350,16 +350,25 @@ def course_memory_fit_all() -> int:
     return len(ids)
 
 
-def review_queue(*, learner: User, now: datetime, tz: tzinfo, limit: int) -> list[ReviewCard]:
-    """The learner's due cards, weakest concept first, with what a check needs to render (four queries).
+def due_cards(*, learner: User, now: datetime, tz: tzinfo) -> list[tuple[int, int]]:
+    """(card id, question id) of the learner's due cards, most overdue first (one query)."""
+    return list(
+        ReviewCard.objects.due_for(learner, now, tz).order_by("due", "id").values_list("pk", "question_id")
+    )
+
+
+def review_queue(
+    *, learner: User, now: datetime, tz: tzinfo, limit: int, due: list[tuple[int, int]] | None = None
+) -> list[ReviewCard]:
+    """The learner's due cards, weakest concept first, with what a check needs to render (four
+    queries; three when the caller passes what due_cards gave).
 
     Weakest means the lowest chance of a right answer now on any of the card's concepts,
     by the same concept model as the levels and the dashboard (a concept never assessed
     counts as 0); ties go to the most overdue card.
     """
-    due = list(
-        ReviewCard.objects.due_for(learner, now, tz).order_by("due", "id").values_list("pk", "question_id")
-    )
+    if due is None:
+        due = due_cards(learner=learner, now=now, tz=tz)
     if not due:
         return []
     chance: dict[int, float] = {}

@@ -16,8 +16,10 @@ today is one EXISTS, and a forecast that starts on another local date than today
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -249,17 +251,45 @@ def _forecast(snapshots: Sequence[DashboardSnapshot]) -> list[ForecastPoint]:
     return [ForecastPoint(day=day, expected=value, mean=value / cards) for day, value in enumerate(totals)]
 
 
-def dashboard_read(user: User, *, today: date, tz: tzinfo, now: datetime) -> Dashboard:
-    """The learner's dashboard from their snapshots: the same as learner_dashboard, in a fixed few queries.
+# The dashboard's recall percentages are drawn as of this moment's mark (now, floored to it), so
+# a rendering kept for the learner serves every view until the mark moves (mastery/views/dashboard.py).
+RECALL_MARK = timedelta(minutes=10)
 
-    Courses (one query), snapshots (one), due count (one), answered today (one), and the
-    reread links of the weakest concepts (three when there are any). A learner who has
-    not started sees every published course at Not started (learner_dashboard, which
-    stores nothing); a course without a current snapshot has it built first.
-    """
+
+def recall_mark(now: datetime) -> datetime:
+    """now floored to the dashboard's recall mark (RECALL_MARK)."""
+    step = RECALL_MARK.total_seconds()
+    return datetime.fromtimestamp(now.timestamp() // step * step, tz=now.tzinfo)
+
+
+@dataclass(frozen=True)
+class DashboardState:
+    """What the dashboard reads before it draws anything (a fixed few queries): the learner's
+    courses and current snapshots, the local days with answers, and the due count."""
+
+    courses: list[Course]
+    snapshots: list[DashboardSnapshot]
+    days: set[date]
+    due_today: int
+
+    def key(self) -> str:
+        """Changes whenever what dashboard_from draws can change, but for the clock."""
+        parts = [
+            *(f"{c.pk}.{c.content_version}" for c in self.courses),
+            *(f"{s.pk}.{s.computed_at.timestamp()}" for s in self.snapshots),
+            *sorted(day.isoformat() for day in self.days),
+            str(self.due_today),
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
+
+
+def dashboard_state(user: User, *, today: date, tz: tzinfo, now: datetime) -> DashboardState | None:
+    """Courses (one query), snapshots (one), answered today (one, unless a snapshot says so),
+    the due count (one); a course without a current snapshot has it built first. None for a
+    learner who has not started (learner_dashboard shows every published course)."""
     courses = learner_courses(user)
     if not courses:
-        return learner_dashboard(user, today=today, tz=tz, now=now)
+        return None
     by_course = {
         s.course_id: s
         for s in DashboardSnapshot.objects.filter(
@@ -270,8 +300,8 @@ def dashboard_read(user: User, *, today: date, tz: tzinfo, now: datetime) -> Das
     if missing:
         for s in snapshots_build([user.pk], now, {user.pk: missing}):
             by_course[s.course_id] = s
-    snapshots = [by_course[course.pk] for course in courses if course.pk in by_course]
-    panels = [_panel(course, by_course[course.pk].data, now) for course in courses if course.pk in by_course]
+    courses = [course for course in courses if course.pk in by_course]
+    snapshots = [by_course[course.pk] for course in courses]
     days = {date.fromisoformat(day) for s in snapshots for day in s.data["days"]}
     # An answer since the snapshot was built counts today at once, before its task has run.
     if (
@@ -279,12 +309,29 @@ def dashboard_read(user: User, *, today: date, tz: tzinfo, now: datetime) -> Das
         and Attempt.objects.filter(learner=user, created_at__gte=day_start(today, tz)).exists()
     ):
         days.add(today)
+    return DashboardState(
+        courses=courses, snapshots=snapshots, days=days, due_today=due_today_count(user, now, tz)
+    )
+
+
+def dashboard_from(state: DashboardState, *, today: date, now: datetime) -> Dashboard:
+    """The dashboard drawn from its state, recall as of `now` (the reread links are content, cached)."""
+    panels = [_panel(course, s.data, now) for course, s in zip(state.courses, state.snapshots, strict=True)]
     return Dashboard(
         started=True,
         panels=panels,
-        due_today=due_today_count(user, now, tz),
-        streak=streak_from_days(days, today),
-        answered_today=today in days,
-        forecast=forecast_chart(_forecast(snapshots)),
+        due_today=state.due_today,
+        streak=streak_from_days(state.days, today),
+        answered_today=today in state.days,
+        forecast=forecast_chart(_forecast(state.snapshots)),
         weakest=reread_links(weakest_concepts(cell for panel in panels for cell in panel.cells)),
     )
+
+
+def dashboard_read(user: User, *, today: date, tz: tzinfo, now: datetime) -> Dashboard:
+    """The learner's dashboard from their snapshots: the same as learner_dashboard, in a fixed few
+    queries (dashboard_state), drawn by dashboard_from."""
+    state = dashboard_state(user, today=today, tz=tz, now=now)
+    if state is None:
+        return learner_dashboard(user, today=today, tz=tz, now=now)
+    return dashboard_from(state, today=today, now=now)

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, tzinfo
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from accounts.services import profile_for
+from courses import content_cache
 from courses.access import catalog_versions
 from lessons.bearings import continue_points
 from mastery.levels import Level
-from mastery.snapshot import dashboard_read
+from mastery.queries import learner_dashboard
+from mastery.snapshot import RECALL_MARK, dashboard_from, dashboard_state, recall_mark
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -24,6 +30,7 @@ class HtmxHttpRequest(HttpRequest):
 
 
 LEVELS = list(Level)
+BODY = "mastery/dashboard.html#body"
 
 
 @require_GET
@@ -31,14 +38,33 @@ LEVELS = list(Level)
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     profile = profile_for(user)
-    # Read from the learner's snapshots (mastery.snapshot): a fixed few queries at any size.
-    data = dashboard_read(user, today=profile.local_today(), tz=profile.tz, now=timezone.now())
+    today, now = profile.local_today(), timezone.now()
+    body = _body(user, today=today, tz=profile.tz, now=now)
     # The "refresh" control swaps only the body, so htmx asks for the fragment.
-    template = "mastery/dashboard.html#body" if request.htmx else "mastery/dashboard.html"
+    if request.htmx:
+        return HttpResponse(body)
     # Where to continue, one rule with the catalog and the course page (lessons/bearings.py).
     continue_here = [p for p in continue_points(user.pk, dict(catalog_versions(user))).values() if p.started]
     return render(
         request,
-        template,
-        {"data": data, "levels": LEVELS, "profile": profile, "continue_here": continue_here},
+        "mastery/dashboard.html",
+        {"body_html": body, "profile": profile, "continue_here": continue_here},
     )
+
+
+def _body(user: User, *, today: date, tz: tzinfo, now: datetime) -> str:
+    """The dashboard's body: read from the learner's snapshots (mastery.snapshot: a fixed few
+    queries at any size) and drawn with recall as of the current mark; a drawing is kept in the
+    shared cache and served again while the state and the mark are the same."""
+    state = dashboard_state(user, today=today, tz=tz, now=now)
+    if state is None:  # not started: every published course at Not started, nothing stored
+        data = learner_dashboard(user, today=today, tz=tz, now=now)
+        return mark_safe(render_to_string(BODY, {"data": data, "levels": LEVELS}))
+    mark = recall_mark(now)
+    key = f"dashboard:{content_cache.code_fingerprint()}:{user.pk}:{today}:{state.key()}:{mark.timestamp()}"
+    body = cache.get(key)
+    if body is None:
+        data = dashboard_from(state, today=today, now=mark)
+        body = render_to_string(BODY, {"data": data, "levels": LEVELS})
+        cache.set(key, body, int(RECALL_MARK.total_seconds()))
+    return mark_safe(body)  # rendered by the template engine above

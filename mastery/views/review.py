@@ -29,6 +29,7 @@ from mastery.services import (
     answer_record,
     answer_reveal,
     attempt_saved_message,
+    due_cards,
     lesson_mark_read,
     recall_enroll,
     review_queue,
@@ -102,9 +103,9 @@ def _context(
     """Everything the review region shows: the card on screen, a missed card's result, or the summary.
 
     The card is shown with the one check fragment (templates/quizzes/_check.html), posting
-    to review_answer. Six queries with a card (reviews done today, due count, the card, its
-    options, and the section label once revealed), five on the summary; none grows with
-    cards or attempts.
+    to review_answer. With a card: reviews done today, the due cards (counted here and
+    ordered by review_queue: their concepts' traces, the card, its options), and the section
+    label once revealed; none grows with cards or attempts.
     """
     tz = profile.tz
     today = local_date(now, tz)
@@ -113,10 +114,11 @@ def _context(
         learner=learner, mode=Mode.REVIEW, created_at__gte=day_start(today, tz)
     ).count()
     room = max(profile.daily_cap - done_today, 0)
-    due_total = ReviewCard.objects.due_for(learner, now, tz).count()
+    due = due_cards(learner=learner, now=now, tz=tz)  # counted here, ordered by review_queue
+    due_total = len(due)
     left = min(due_total, room)
     if card is None and result is None and left:
-        cards = review_queue(learner=learner, now=now, tz=tz, limit=1)
+        cards = review_queue(learner=learner, now=now, tz=tz, limit=1, due=due)
         card = cards[0] if cards else None
     context: dict[str, Any] = {
         "feedback": feedback,

@@ -311,3 +311,45 @@ def test_forecast_reads_each_card_with_its_courses_memory_model() -> None:
         read_slow != read_fast
         and read_default == retention_forecast([card], now, days=10, models={8: slow})[-1].mean
     )
+
+
+# --- A drawing kept while nothing changed -------------------------------------------------------
+
+
+def test_the_drawing_is_kept_until_the_state_or_the_mark_moves(
+    student: User, student_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mastery import snapshot
+    from mastery.snapshot import recall_mark
+
+    studied_course(student)
+    drawn = []
+    real = snapshot.dashboard_from
+
+    def counting(*args, **kwargs):
+        drawn.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("mastery.views.dashboard.dashboard_from", counting)
+    first = student_client.get(URL).content.decode()
+    second = student_client.get(URL).content.decode()
+    assert len(drawn) == 1  # the second view served the kept drawing
+    body = first[first.index('id="dashboard-body"') :]
+    assert body == second[second.index('id="dashboard-body"') :]
+    # A card falling due changes the state: drawn again, with the new count.
+    ReviewCard.objects.filter(learner=student).update(due=timezone.now() - timedelta(minutes=1))
+    html = student_client.get(URL).content.decode()
+    assert len(drawn) == 2
+    due = re.search(r'data-testid="due-today">(\d+)<', html)
+    assert due is not None and int(due.group(1)) == ReviewCard.objects.filter(learner=student).count()
+    # The mark: recall as of the last ten minutes' boundary, the same for every view until it moves.
+    moment = datetime(2026, 12, 2, 17, 59, 59, tzinfo=UTC)
+    assert recall_mark(moment) == datetime(2026, 12, 2, 17, 50, tzinfo=UTC)
+    assert recall_mark(moment + timedelta(seconds=1)) == datetime(2026, 12, 2, 18, 0, tzinfo=UTC)
+
+
+def test_the_refresh_control_gets_the_body_alone(student: User, student_client: Client) -> None:
+    studied_course(student)
+    html = student_client.get(URL, HTTP_HX_REQUEST="true").content.decode()
+    assert html.lstrip().startswith('<div id="dashboard-body"')
+    assert "<html" not in html

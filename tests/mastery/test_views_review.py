@@ -281,9 +281,9 @@ def test_query_counts_do_not_grow(
     _bulk_history(student, cards, attempts)
     profile_for(student)
 
-    # session, user, profile, reviews done today, due count, due ids, concept traces (the order),
-    # the card, its options
-    with django_assert_num_queries(9):
+    # session, user, profile, reviews done today, the due cards (counted and ordered from one
+    # read), concept traces (the order), the card, its options
+    with django_assert_num_queries(8):
         html = student_client.get(REVIEW).content.decode()
     assert f"1 of {cards if cards < 20 else 20} due today" in html
     token = _token_in(html)
@@ -294,8 +294,8 @@ def test_query_counts_do_not_grow(
     # grade: session, user, card+options, profile; attempt_record (savepoint, insert, release,
     # card lock, the course's memory model (then cached), card save, concepts; the card's next due date comes
     # from the card just saved, not a second read); the session's tally saved; then the next
-    # card (due ids, concept traces, the card, its options). The recompute is queued, not run here.
-    with django_assert_num_queries(23):
+    # card (the due cards, concept traces, the card, its options). The recompute is queued, not run here.
+    with django_assert_num_queries(22):
         student_client.post(ANSWER, {"token": _token_in(html), "grade": "3"}, **HTMX)
 
 
