@@ -114,6 +114,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "courses.context_processors.site",
+                # While a visitor's page is rendered to be kept whole, its CSRF token is a placeholder.
+                "courses.content_cache.page_csrf",
             ],
         },
     },
@@ -214,7 +216,7 @@ REDIS_URL = env_str("REDIS_URL", "")
 CACHE_URL = env_str("CACHE_URL", REDIS_URL)
 CACHES: dict[str, dict[str, object]] = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {"BACKEND": "config.cache.RedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "studyhall"}
     ),
@@ -222,7 +224,7 @@ CACHES: dict[str, dict[str, object]] = {
     # never stale; its own prefix (and alias) so a cold cache is one clear() of this alias.
     "content": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "content",
         }
@@ -236,7 +238,12 @@ CACHES: dict[str, dict[str, object]] = {
 }
 # Sessions in the database, so a learner signed in on one web node is signed in on all of
 # them (never the file or local-memory backends); messages ride in the session or a cookie.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# With Redis as the shared cache they are read through it (cached_db: written to both, read
+# from Redis), saving a query per signed-in request; a process-local cache would let one
+# process keep a session another has ended, so the embedded mode reads the database.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db" if CACHE_URL else "django.contrib.sessions.backends.db"
+)
 # Behind a proxy every request comes from the proxy: the throttles read the client's address
 # from this header instead (nginx in scripts/stack.sh sets X-Real-IP). Empty: the peer address.
 CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")

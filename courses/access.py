@@ -15,6 +15,7 @@ from django.http import Http404
 
 from accounts.models import CourseInstructor
 from accounts.roles import can, can_see_drafts, is_instructor, standing_annotations
+from courses import content_cache
 from courses.models import Cohort, Concept, Course, Enrollment, Module
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
@@ -47,6 +48,36 @@ class ContentRef:
     version: int
 
 
+@dataclass(frozen=True)
+class CourseFacts:
+    """What decides who may read a course, and its content version, found by slug."""
+
+    pk: int
+    version: int
+    is_published: bool
+    enrollment: str
+
+    @property
+    def open_to_all(self) -> bool:
+        """Readable by anyone, signed in or not: the `published_open` branch of course_visible_q."""
+        return self.is_published and self.enrollment == Course.Enrollment.OPEN
+
+
+def course_facts(course_slug: str) -> CourseFacts | None:
+    """The course's facts from the content cache (valid until the next content change, a
+    course save included); one query on a miss, None when there is no such course."""
+
+    def build() -> CourseFacts | None:
+        row = (
+            Course.objects.filter(slug=course_slug)
+            .values_list("pk", "content_version", "is_published", "enrollment")
+            .first()
+        )
+        return CourseFacts(*row) if row is not None else None
+
+    return content_cache.epoch_cached(content_cache.key("course-facts", 0, 0, course_slug), build)
+
+
 def can_see_unpublished(user: User) -> bool:
     return can_see_drafts(user)
 
@@ -76,6 +107,7 @@ def course_visible_q(user: User, prefix: str = "") -> Q:
     """
     if can_see_unpublished(user):
         return Q()
+    # CourseFacts.open_to_all is this branch in Python (for lookups that skip the query).
     published_open = Q(**{f"{prefix}is_published": True, f"{prefix}enrollment": Course.Enrollment.OPEN})
     if not user.is_authenticated:
         return published_open

@@ -16,13 +16,17 @@ reads the version), so a visibility rule changed later still holds for cached pa
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
@@ -60,6 +64,7 @@ def content_changed(**course_filter: Any) -> None:
     from courses.models import Course
 
     Course.objects.filter(**course_filter).update(content_version=F("content_version") + 1)
+    pages_changed()
 
 
 @contextlib.contextmanager
@@ -77,14 +82,16 @@ def course_content_bump(course_id: int) -> None:
     from courses.models import Course
 
     Course.objects.filter(pk=course_id).update(content_version=F("content_version") + 1)
+    pages_changed()
 
 
 # --- lookups ------------------------------------------------------------------------------------
 
 
 def key(kind: str, course_id: int, version: int, *parts: object) -> str:
-    """The cache key of one cached value of one course's content at one version."""
-    return ":".join(str(p) for p in (SCHEMA, kind, course_id, version, *parts))
+    """The cache key of one cached value of one course's content at one version, under the
+    fingerprint of the code that made it (a deploy never reads values of another shape)."""
+    return ":".join(str(p) for p in (SCHEMA, code_fingerprint(), kind, course_id, version, *parts))
 
 
 def cached(cache_key: str, build: Callable[[], T]) -> T:
@@ -95,6 +102,25 @@ def cached(cache_key: str, build: Callable[[], T]) -> T:
         value = build()
         store.set(cache_key, value, TIMEOUT)
     return value
+
+
+K = TypeVar("K")
+
+
+def cached_many(keys: Mapping[K, str], build: Callable[[list[K]], Mapping[K, T]]) -> dict[K, T]:
+    """The values under several keys in one cache read; build(missing) makes the missing ones
+    at once (one pass over the database for all of them) and they are stored."""
+    if not keys:
+        return {}
+    store = caches[CACHE_ALIAS]
+    found = store.get_many(list(keys.values()))
+    result = {name: found[k] for name, k in keys.items() if k in found}
+    missing = [name for name in keys if name not in result]
+    if missing:
+        built = build(missing)
+        store.set_many({keys[name]: value for name, value in built.items()}, TIMEOUT)
+        result.update(built)
+    return result
 
 
 def clear() -> int | None:
@@ -118,8 +144,20 @@ def clear() -> int | None:
 
 
 def csrf_fill(request: HttpRequest, html: str) -> str:
-    """Cached HTML with this request's CSRF token in place of the placeholder."""
-    return html.replace(CSRF_PLACEHOLDER, get_token(request)) if CSRF_PLACEHOLDER in html else html
+    """Cached HTML with this request's CSRF token in place of the placeholder (left in place
+    while the page is rendered to be kept whole: visitor_page fills it on the way out)."""
+    if keeps_page(request) or CSRF_PLACEHOLDER not in html:
+        return html
+    return html.replace(CSRF_PLACEHOLDER, _token(request))
+
+
+def _token(request: HttpRequest) -> str:
+    """The request's masked CSRF token, made once (get_token masks anew on every call)."""
+    token: str | None = getattr(request, "_studyhall_csrf_token", None)
+    if token is None:
+        token = get_token(request)
+        request._studyhall_csrf_token = token  # type: ignore[attr-defined]
+    return token
 
 
 def visitor_etag(request: HttpRequest, cache_key: str) -> str:
@@ -128,7 +166,7 @@ def visitor_etag(request: HttpRequest, cache_key: str) -> str:
     The page's shell carries a CSRF token made from that secret, so a 304 is only right
     while the browser still holds the same csrftoken cookie.
     """
-    get_token(request)  # ensures META["CSRF_COOKIE"] (a first visit gets its cookie)
+    _token(request)  # ensures META["CSRF_COOKIE"] (a first visit gets its cookie)
     secret = request.META.get("CSRF_COOKIE", "")
     return '"' + hashlib.sha256(f"{cache_key}|{secret}".encode()).hexdigest()[:32] + '"'
 
@@ -156,6 +194,155 @@ def content_headers(response: HttpResponse, request: HttpRequest, *, etag: str =
         if etag:
             response["ETag"] = etag
     return response
+
+
+# --- whole visitor pages ------------------------------------------------------------------------
+#
+# A visitor (no user) of a content page sees exactly what every other visitor sees but for the
+# CSRF token, so the whole response is kept, shell included, and a hit costs no query and no
+# template: one cache read (the pages' epoch and the page) and the token swapped in. A page is
+# kept with the epoch it was rendered in, one number for all courses that every content change
+# bumps (pages_changed), and is only served in that epoch; its key holds a fingerprint of the
+# code that renders pages, so a deploy that changes a template never serves the old HTML. A
+# miss runs the view as before (its access check, the per-course cached pieces) and keeps what
+# it rendered. Visibility is content too: publishing,
+# unpublishing or changing a course's enrollment is a Course save, which bumps the epoch, and
+# only 200 pages are kept, so a page a visitor may no longer see is never served from here.
+
+EPOCH_KEY = "pages-epoch"
+# Set on a request whose page is being rendered to be kept: the CSRF token is the placeholder.
+_KEEPING = "_studyhall_keeping_page"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the templates and the Python code that render pages (read once per process)."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(str(SCHEMA).encode())
+    for path in sorted(root.glob("*/templates/**/*.html")) + sorted(root.glob("templates/**/*.html")):
+        digest.update(path.read_bytes())
+    for app in ("accounts", "config", "courses", "lessons", "mastery", "quizzes", "search"):
+        for path in sorted((root / app).glob("**/*.py")):
+            if "migrations" not in path.parts and "tests" not in path.parts:
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def epoch() -> int:
+    """The pages' current epoch; a fresh one (the clock) when the cache holds none."""
+    store = caches[CACHE_ALIAS]
+    value = store.get(EPOCH_KEY)
+    if value is None:
+        # The clock, so an epoch made after an eviction never equals one that pages were kept under.
+        store.add(EPOCH_KEY, time.time_ns(), None)
+        value = store.get(EPOCH_KEY)
+    return int(value or 0)
+
+
+def _epoch_bump() -> None:
+    store = caches[CACHE_ALIAS]
+    with contextlib.suppress(ValueError):  # no epoch kept: the next reader makes a fresh one
+        store.incr(EPOCH_KEY)
+
+
+def pages_changed() -> None:
+    """Every kept visitor page is stale: bump the epoch now and again when the writer commits.
+
+    Now, so that a test (or anything inside a transaction that never commits) does not read
+    old pages; at commit, so that a visitor who rendered the old content between the first
+    bump and the commit kept it under an epoch nobody asks for any more.
+    """
+    _epoch_bump()
+    transaction.on_commit(_epoch_bump)
+
+
+def _page_key(request: HttpRequest) -> str:
+    return ":".join(str(p) for p in (SCHEMA, code_fingerprint(), "page", request.path))
+
+
+def epoch_read(cache_key: str) -> tuple[int, Any]:
+    """The current epoch and the value kept under cache_key if it was kept in that epoch: one round trip.
+
+    A value is kept as (epoch, value) under a key without the epoch, so the epoch and the
+    value come in one read; a value kept in an older epoch is a miss (and is overwritten).
+    """
+    store = caches[CACHE_ALIAS]
+    found = store.get_many([EPOCH_KEY, cache_key])
+    current = found.get(EPOCH_KEY)
+    if current is None:
+        current = epoch()
+    kept = found.get(cache_key)
+    if kept is not None and kept[0] == current:
+        return int(current), kept[1]
+    return int(current), None
+
+
+def epoch_store(cache_key: str, current: int, value: Any) -> None:
+    caches[CACHE_ALIAS].set(cache_key, (current, value), TIMEOUT)
+
+
+def epoch_cached(cache_key: str, build: Callable[[], T | None]) -> T | None:
+    """A value valid until the next content change anywhere (e.g. a course's visibility by slug);
+    None (a missing row) is not kept."""
+    current, value = epoch_read(cache_key)
+    if value is None:
+        value = build()
+        if value is not None:
+            epoch_store(cache_key, current, value)
+    return cast("T | None", value)
+
+
+def keeps_page(request: HttpRequest) -> bool:
+    """Whether this request's page is rendered to be kept (its CSRF token is the placeholder)."""
+    return bool(getattr(request, _KEEPING, False))
+
+
+def page_csrf(request: HttpRequest) -> dict[str, str]:
+    """Context processor: the placeholder for the CSRF token while a page is rendered to be kept."""
+    return {"csrf_token": CSRF_PLACEHOLDER} if keeps_page(request) else {}
+
+
+def _keepable(request: HttpRequest) -> bool:
+    # A query string or an htmx request may change what a view answers: those are rendered.
+    return (
+        request.method == "GET"
+        and not request.GET
+        and "HX-Request" not in request.headers
+        and not request.user.is_authenticated
+    )
+
+
+def visitor_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve a visitor's plain GET of a content page whole from the cache (see above)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _keepable(request):
+            return view(request, *args, **kwargs)
+        cache_key = _page_key(request)
+        current, html = epoch_read(cache_key)
+        etag = visitor_etag(request, f"{cache_key}:{current}")
+        if (unchanged := not_modified(request, etag)) is not None:
+            return unchanged
+        if html is not None:
+            response = HttpResponse(csrf_fill(request, html))
+            return content_headers(response, request, etag=etag)
+        setattr(request, _KEEPING, True)
+        try:
+            response = view(request, *args, **kwargs)
+        finally:
+            setattr(request, _KEEPING, False)
+        if getattr(response, "streaming", False):
+            return response
+        html = response.content.decode(response.charset)
+        keep = response.status_code == 200 and response.get("Content-Type", "").startswith("text/html")
+        if keep:
+            epoch_store(cache_key, current, html)
+        # Whatever the view answered, the visitor gets their own token (a join page has forms too).
+        response.content = csrf_fill(request, html)
+        return content_headers(response, request, etag=etag if keep else "")
+
+    return wrapped
 
 
 # --- signals ------------------------------------------------------------------------------------

@@ -87,8 +87,9 @@ def content_page(
     build: Callable[[], dict[str, Any]],
     learner: Callable[[User, dict[str, Any]], dict[str, Any]] | None = None,
 ) -> HttpResponse:
-    """A content page: for a visitor from the content cache (with ETag and 304), for a
-    signed-in user rendered with their own parts (learner(user, context) adds to the context).
+    """A content page: for a visitor its pieces from the content cache (the whole page, with
+    ETag and 304, is content_cache.visitor_page's), for a signed-in user rendered with their own
+    parts (learner(user, context) adds to the context).
 
     The caller has run the page's access check already (it read the version in the key).
     """
@@ -97,9 +98,6 @@ def content_page(
         if learner is not None:
             context.update(learner(cast(User, request.user), context))
         return content_cache.content_headers(render(request, template, context), request)
-    etag = content_cache.visitor_etag(request, cache_key)
-    if (unchanged := content_cache.not_modified(request, etag)) is not None:
-        return unchanged
 
     def pieces() -> dict[str, str]:
         # No request: nothing per-request (CSRF, user, messages) can be rendered into the pieces.
@@ -108,16 +106,17 @@ def content_page(
 
     cached = content_cache.cached(cache_key, pieces)
     response = render(request, "courses/_cached_page.html", {"cached": cached})
-    return content_cache.content_headers(response, request, etag=etag)
+    return content_cache.content_headers(response, request)
 
 
 @require_GET
+@content_cache.visitor_page
 def catalog(request: HttpRequest) -> HttpResponse:
     versions = catalog_versions(request.user)
     digest = hashlib.sha256(repr(versions).encode()).hexdigest()[:24]
 
     def learner(user: User, context: dict[str, Any]) -> dict[str, Any]:
-        points = continue_points(user.pk, [course_id for course_id, _ in versions])
+        points = continue_points(user.pk, dict(versions))
         # The catalog only says "continue" in courses the learner has begun.
         for course in context["courses"]:
             point = points.get(course.pk)
@@ -134,6 +133,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@content_cache.visitor_page
 def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
     ref = course_ref_for_user(request.user, course_slug)
     read: dict[int, datetime] | None = None
@@ -151,7 +151,7 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
 
     def learner(user: User, context: dict[str, Any]) -> dict[str, Any]:
         return {
-            "continue_point": continue_points(user.pk, [ref.course_id], read).get(ref.course_id),
+            "continue_point": continue_points(user.pk, {ref.course_id: ref.version}, read).get(ref.course_id),
             # The same rule as the cohort page itself; learners pay no query for it.
             "show_cohort": teaches(user, context["course"]),
         }
@@ -161,6 +161,7 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 
 @require_GET
+@content_cache.visitor_page
 def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
     ref = module_ref_for_user(request.user, course_slug, module_slug)
     read: dict[int, datetime] | None = None
@@ -190,6 +191,7 @@ def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> H
 
 
 @require_GET
+@content_cache.visitor_page
 def concept_detail(request: HttpRequest, course_slug: str, concept_slug: str) -> HttpResponse:
     ref = concept_ref_for_user(request.user, course_slug, concept_slug)
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.db.models import Prefetch
 from django.urls import reverse
 
-from courses.access import ContentRef, User, course_visible_q, missing
+from courses import content_cache
+from courses.access import ContentRef, User, course_facts, course_visible_q, missing
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes.models import Option, Question
 
@@ -88,8 +89,22 @@ def get_lesson_for_user(user: User, course_slug: str, module_slug: str, lesson_s
 
 
 def lesson_ref_for_user(user: User, course_slug: str, module_slug: str, lesson_slug: str) -> ContentRef:
-    """The access check of the lesson page, in one narrow query (the same visibility rule as
-    get_lesson_for_user); courses.access.missing when the user may not see it."""
+    """The access check of the lesson page (the same visibility rule as get_lesson_for_user);
+    courses.access.missing when the user may not see it. A course open to all needs no query:
+    its facts and the lesson's id are content, from the content cache; otherwise one narrow query."""
+    facts = course_facts(course_slug)
+    if facts is not None and facts.open_to_all:
+        pk = content_cache.cached(
+            content_cache.key("lesson-ref", facts.pk, facts.version, module_slug, lesson_slug),
+            lambda: (
+                Lesson.objects.filter(module__course_id=facts.pk, module__slug=module_slug, slug=lesson_slug)
+                .values_list("pk", flat=True)
+                .first()
+            ),
+        )
+        if pk is None:
+            raise missing(user, course_slug, "No such lesson.")
+        return ContentRef(pk, facts.pk, facts.version)
     row = (
         Lesson.objects.filter(
             course_visible_q(user, "module__course__"),

@@ -6,14 +6,14 @@ One rule for the catalog, the course page, the module page and the dashboard
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 
+from courses import content_cache
 from lessons.models import Lesson
 from mastery.models import Attempt, LessonRead, Mode
 
@@ -59,11 +59,13 @@ def lessons_read(learner_id: int, course_ids: Iterable[int]) -> dict[int, dateti
 
 
 def continue_points(
-    learner_id: int, course_ids: Iterable[int], read: dict[int, datetime] | None = None
+    learner_id: int, courses: Mapping[int, int] | Iterable[int], read: dict[int, datetime] | None = None
 ) -> dict[int, ContinuePoint]:
     """Course id → where the learner continues; a course they have finished (every written
-    lesson read) or with nothing written is absent. Three queries whatever the number of courses
-    (two when the caller passes what lessons_read gave for the same courses).
+    lesson read) or with nothing written is absent. `courses` maps course id → content version
+    (what the page's access check read), or lists ids (then one query reads the versions).
+    The courses' outlines come from the content cache; two queries whatever the number of
+    courses (one when the caller passes what lessons_read gave for the same courses).
 
     The rule: the learner's latest step in the course is the later of their last lesson
     marked read and their last study answer to a question of one of its lessons. After an
@@ -71,18 +73,12 @@ def continue_points(
     section; otherwise at the first unread written lesson after that step in course order
     (or, when none follows, the first unread one). Nothing done yet: the first written lesson.
     """
-    ids = list(course_ids)
+    if not isinstance(courses, Mapping):
+        courses = _versions(list(courses))
+    ids = list(courses)
     if not ids:
         return {}
-    outline: dict[int, list[_OutlineRow]] = defaultdict(list)
-    rows = (
-        Lesson.objects.built()
-        .filter(module__course_id__in=ids)
-        .order_by("module__course_id", "module__order", "module_id", "order", "id")
-        .values_list(*OUTLINE_FIELDS)
-    )
-    for row in rows:
-        outline[row[5]].append(_OutlineRow(*row))
+    outline = _outlines(courses)
     read = lessons_read(learner_id, ids) if read is None else read
     answered = _latest_answers(learner_id, ids)
     points = {}
@@ -91,6 +87,35 @@ def continue_points(
         if point is not None:
             points[course_id] = point
     return points
+
+
+def _versions(course_ids: list[int]) -> dict[int, int]:
+    from courses.models import Course
+
+    if not course_ids:
+        return {}
+    return dict(Course.objects.filter(pk__in=course_ids).values_list("pk", "content_version"))
+
+
+def _outlines(versions: Mapping[int, int]) -> dict[int, list[_OutlineRow]]:
+    """Course id → its written lessons in course order (content: cached per course version)."""
+
+    def build(course_ids: list[int]) -> dict[int, list[_OutlineRow]]:
+        outline: dict[int, list[_OutlineRow]] = {course_id: [] for course_id in course_ids}
+        rows = (
+            Lesson.objects.built()
+            .filter(module__course_id__in=course_ids)
+            .order_by("module__course_id", "module__order", "module_id", "order", "id")
+            .values_list(*OUTLINE_FIELDS)
+        )
+        for row in rows:
+            outline[row[5]].append(_OutlineRow(*row))
+        return outline
+
+    keys = {
+        course_id: content_cache.key("outline", course_id, version) for course_id, version in versions.items()
+    }
+    return content_cache.cached_many(keys, build)
 
 
 def _latest_answers(learner_id: int, course_ids: list[int]) -> dict[int, tuple[datetime, int, str]]:

@@ -6,6 +6,7 @@ courses/content_cache.py for the rules and docs/caching.md for keys and headers.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -14,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.views.decorators.http import require_GET
 
 from courses import content_cache
@@ -21,8 +23,9 @@ from lessons.access import get_lesson_for_user, lesson_ref_for_user
 from mastery.models import LessonRead
 from quizzes.access import section_labels
 from quizzes.checks import check_states
-from quizzes.forms import check_tokens
-from quizzes.models import Question, Quiz
+from quizzes.forms import check_token_issue
+from quizzes.models import Question, Quiz, option_order
+from quizzes.templatetags.checks import option_slot
 
 TEMPLATE = "lessons/lesson.html"
 
@@ -55,12 +58,53 @@ class LessonBody:
     empty: str
     after: str
     pager: str
-    # The body cut at its checks (html, check slug), with the checks' questions (course and
-    # options loaded), and the whole body as a visitor sees it (CSRF placeholder inside).
+    # The body cut at its checks (html, check slug), and the whole body as a visitor sees it
+    # (CSRF placeholder inside).
     parts: list[tuple[str, str]]
-    questions: dict[str, Question]
+    # Check slug → its question's id, and the check as any signed-in learner first sees it.
+    # The questions themselves (for a check already answered or revealed) are cached apart,
+    # under questions_key, so a page whose checks are all open never loads them.
+    question_ids: dict[str, int]
+    open_checks: dict[str, OpenCheck]
+    questions_key: str
     labels: dict[int, str]  # the checks' section labels ("§2.3"), for their "jump to" after an answer
     visitor_body: str
+
+
+# Where a learner's own check token goes in a kept open check (letters only: escaping keeps it).
+TOKEN_SLOT = "STUDYHALLTOKENSLOT"
+
+
+@dataclass(frozen=True)
+class OpenCheck:
+    """A check not yet answered, rendered once for every signed-in learner: the learner's token
+    and (multiple choice) their order of the options are put in per request."""
+
+    html: str
+    question_id: int
+    options: list[tuple[int, str]]  # (id, escaped text) in the author's order
+    shuffle: bool
+
+    def fill(self, learner_id: int, token: str) -> str:
+        html = self.html.replace(TOKEN_SLOT, token)
+        if not self.options:
+            return html
+        texts = dict(self.options)
+        order = option_order(learner_id, self.question_id, list(texts), shuffle=self.shuffle)
+        for position, pk in enumerate(order):
+            html = html.replace(option_slot(position, "PK"), str(pk))
+            html = html.replace(option_slot(position, "TEXT"), texts[pk])
+        return html
+
+    @classmethod
+    def render(cls, question: Question, part: Part, piece: Any) -> OpenCheck:
+        options = list(question.options.all()) if question.is_choice else []
+        return cls(
+            html=piece("lesson-part", part=dataclasses.replace(part, token=TOKEN_SLOT), option_slots=True),
+            question_id=question.pk,
+            options=[(option.pk, str(conditional_escape(option.text))) for option in options],
+            shuffle=question.shuffle_options,
+        )
 
 
 def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user: Any) -> LessonBody:
@@ -89,6 +133,8 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
         Part(html=part.html, check_slug=part.check_slug, question=page.checks.get(part.check_slug))
         for part in body_parts
     ]
+    questions_key = content_cache.key("lesson-questions", course.pk, course.content_version, lesson.pk)
+    content_cache.cached(questions_key, lambda: page.checks)
     return LessonBody(
         title=f"{lesson.title} — {course.title}",
         slugs={
@@ -106,52 +152,85 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
         after=piece("lesson-after"),
         pager=piece("lesson-pager"),
         parts=[(part.html, part.check_slug) for part in body_parts],
-        questions=page.checks,
+        question_ids={slug: question.pk for slug, question in page.checks.items()},
+        open_checks={
+            part.check_slug: OpenCheck.render(part.question, part, piece)
+            for part in visitor_parts
+            if part.question is not None
+        },
+        questions_key=questions_key,
         labels=section_labels(page.checks.values()),
         visitor_body="".join(piece("lesson-part", part=part) for part in visitor_parts),
     )
 
 
 @require_GET
+@content_cache.visitor_page
 def lesson_detail(request: HttpRequest, course_slug: str, module_slug: str, lesson_slug: str) -> HttpResponse:
     # The access check runs on every request, before the cache is asked (one query).
     ref = lesson_ref_for_user(request.user, course_slug, module_slug, lesson_slug)
     key = content_cache.key("lesson", ref.course_id, ref.version, ref.pk)
     signed_in = request.user.is_authenticated
-    etag = ""
-    if not signed_in:
-        etag = content_cache.visitor_etag(request, key)
-        if (unchanged := content_cache.not_modified(request, etag)) is not None:
-            return unchanged
     body = content_cache.cached(
         key, lambda: lesson_body_build(course_slug, module_slug, lesson_slug, request.user)
     )
-    context: dict[str, Any] = {"body": body, **body.slugs, "mode": "study", "here": body.url, "parts": None}
+    context: dict[str, Any] = {"body": body, **body.slugs, "mode": "study", "here": body.url}
     if signed_in:
         context.update(learner_parts(request, body, ref.pk))
     else:
-        context["visitor_body"] = content_cache.csrf_fill(request, body.visitor_body)
+        context["body_html"] = content_cache.csrf_fill(request, body.visitor_body)
     response = render(request, TEMPLATE, context)
-    return content_cache.content_headers(response, request, etag=etag)
+    return content_cache.content_headers(response, request)
 
 
 def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dict[str, Any]:
-    """The signed-in learner's parts of a lesson page: check tokens, checks already answered, read state."""
+    """The signed-in learner's parts of a lesson page: check tokens, checks already answered or
+    revealed, read state. An open check is its kept HTML with the learner's token and option
+    order put in; only a check in another state is rendered (and loads the questions)."""
     learner = cast(User, request.user)
-    questions = list(body.questions.values())
-    tokens = check_tokens(learner, questions, mode="study")
-    states = check_states(learner_id=learner.pk, questions=questions, now=timezone.now(), labels=body.labels)
-    parts = []
-    for html, slug in body.parts:
-        question = body.questions.get(slug)
-        parts.append(
-            Part(
-                html=html,
-                check_slug=slug,
-                question=question,
-                token=tokens.get(question.pk, "") if question else "",
-                result=states.get(question.pk, {}) if question else {},
-            )
+    ids = list(body.question_ids.values())
+    tokens = {pk: check_token_issue(learner_id=learner.pk, question_id=pk, mode="study") for pk in ids}
+    loaded: dict[str, dict[str, Question]] = {}
+
+    def questions() -> dict[str, Question]:
+        if "all" not in loaded:
+            loaded["all"] = content_cache.cached(body.questions_key, lambda: _questions_load(request, body))
+        return loaded["all"]
+
+    states = check_states(
+        learner_id=learner.pk,
+        question_ids=ids,
+        load=lambda: {question.pk: question for question in questions().values()},
+        now=timezone.now(),
+        labels=body.labels,
+    )
+    html = []
+    context = {**body.slugs, "mode": "study", "here": body.url, "csrf_token": content_cache.CSRF_PLACEHOLDER}
+    for text, slug in body.parts:
+        if not slug:
+            html.append(text)
+            continue
+        question_id = body.question_ids.get(slug)
+        if question_id is not None and question_id not in states:
+            html.append(body.open_checks[slug].fill(learner.pk, tokens[question_id]))
+            continue
+        question = questions().get(slug) if question_id is not None else None
+        part = Part(
+            html=text,
+            check_slug=slug,
+            question=question,
+            token=tokens.get(question_id, "") if question_id is not None else "",
+            result=states.get(question_id, {}) if question_id is not None else {},
         )
+        html.append(render_to_string(f"{TEMPLATE}#lesson-part", {**context, "part": part, "user": learner}))
     read = LessonRead.objects.filter(learner_id=learner.pk, lesson_id=lesson_id).first()
-    return {"parts": parts, "read": read}
+    return {"body_html": content_cache.csrf_fill(request, "".join(html)), "read": read}
+
+
+def _questions_load(request: HttpRequest, body: LessonBody) -> dict[str, Question]:
+    """The lesson's check questions when their cache entry was evicted (the body outlived it)."""
+    slugs = body.slugs
+    page = get_lesson_for_user(
+        request.user, slugs["course"]["slug"], slugs["module"]["slug"], slugs["lesson"]["slug"]
+    )
+    return page.checks

@@ -417,6 +417,37 @@ def _aware(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+# One course's model in the shared cache, for the answer path (a graded answer needs it on
+# every request). A CourseMemory save or delete forgets it (mastery/apps.py); the timeout
+# bounds what a reader racing a refit's commit could keep.
+MEMORY_CACHE_TIMEOUT = 600
+
+
+def _memory_key(course_id: int) -> str:
+    return f"course-memory:{course_id}"
+
+
+def course_model(course_id: int) -> MemoryModel:
+    """The memory model one course schedules with, from the shared cache (one query on a miss)."""
+    from django.core.cache import cache
+
+    model = cache.get(_memory_key(course_id))
+    if model is None:
+        model = course_models([course_id])[course_id]
+        cache.set(_memory_key(course_id), model, MEMORY_CACHE_TIMEOUT)
+    return model
+
+
+def course_model_forget(sender: Any, instance: CourseMemory, **kwargs: Any) -> None:
+    """Signal receiver: a course's memory changed; drop its cached model now and at commit."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    key = _memory_key(instance.course_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
 def course_models(course_ids: Iterable[int]) -> dict[int, MemoryModel]:
     """Course id → the memory model it schedules with (the default without a CourseMemory row), one query."""
     ids = set(course_ids)

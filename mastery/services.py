@@ -120,12 +120,9 @@ def _attempt_write(
         grade = scheduling.grade_for_key_points(*key_points)
     is_correct, rating = _attempt_validate(question=question, grade=grade, option=option, think_ms=think_ms)
     with transaction.atomic():
-        existing = Attempt.objects.filter(learner=learner, key=key).first()
-        if existing is not None:
-            return existing, False, None
         try:
-            # A savepoint: a concurrent twin may insert the same key between our read and
-            # this write; the unique constraint stops it and we hand back the winner's row.
+            # A savepoint: the same key twice (a replayed form, or a concurrent twin) hits the
+            # unique constraint, and the first attempt is handed back.
             with transaction.atomic():
                 attempt = Attempt.objects.create(
                     learner=learner,
@@ -146,17 +143,36 @@ def _attempt_write(
             return Attempt.objects.get(learner=learner, key=key), False, None
         card = None
         if mode != Mode.CRAM:
-            # Row lock: two different attempts on the same card must review it one after the other.
-            card, _ = ReviewCard.objects.select_for_update().get_or_create(learner=learner, question=question)
-            model = scheduling.course_models([question.course_id])[question.course_id]
-            scheduling.review(card, rating, now, model)
-            card.save()
+            card = _card_review(learner=learner, question=question, rating=rating, now=now)
         concept_ids = sorted(concept.pk for concept in question.concepts.all())
         learner_id = learner.pk
         transaction.on_commit(
             lambda: mastery_recompute_enqueue(learner_id=learner_id, concept_ids=concept_ids)
         )
     return attempt, True, card
+
+
+def _card_review(*, learner: User, question: Question, rating: Grade, now: datetime) -> ReviewCard:
+    """Review the learner's card of the question under a row lock (created on the first answer).
+
+    Two attempts on one card review it one after the other: an existing card is locked; a
+    new one is inserted already reviewed, and if a concurrent first answer inserted it
+    meanwhile, that row is locked and reviewed instead.
+    """
+    model = scheduling.course_model(question.course_id)
+    card = ReviewCard.objects.select_for_update().filter(learner=learner, question=question).first()
+    if card is None:
+        card = ReviewCard(learner=learner, question=question)
+        scheduling.review(card, rating, now, model)
+        try:
+            with transaction.atomic():
+                card.save(force_insert=True)
+            return card
+        except IntegrityError:
+            card = ReviewCard.objects.select_for_update().get(learner=learner, question=question)
+    scheduling.review(card, rating, now, model)
+    card.save()
+    return card
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from mastery.models import Attempt, ConceptMastery, DashboardSnapshot, LessonRea
 from mastery.queries import (
     STREAK_HORIZON_DAYS,
     ConceptCell,
+    ConceptRef,
     CoursePanel,
     Dashboard,
     ModuleProgress,
@@ -216,18 +217,19 @@ def snapshots_build(
 
 def _panel(course: Course, data: Mapping[str, Any], now: datetime) -> CoursePanel:
     pattern = reverse("courses:concept", args=[course.slug, "-slug-"])
+    head, tail = pattern.split("/-slug-/")
+    levels = {level.value: level for level in Level}  # Level(value) is an enum lookup: slow for hundreds
     cells = []
     for pk, name, slug, level, target, knowledge, stability, memory_at, attempts in data["cells"]:
-        concept = Concept(pk=pk, course=course, name=name, slug=slug)
         at = datetime.fromisoformat(memory_at) if memory_at else None
         cells.append(
             ConceptCell(
-                concept=concept,
-                level=Level(level),
-                target=None if target is None else Level(target),
+                concept=ConceptRef(pk=pk, name=name, slug=slug, course=course),
+                level=levels[level],
+                target=None if target is None else levels[target],
                 retrievability=probability_at(knowledge, stability, at, now),
                 attempts=attempts,
-                url=pattern.replace("/-slug-/", f"/{slug}/"),
+                url=f"{head}/{slug}/{tail}",
             )
         )
     modules = [

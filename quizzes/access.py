@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
-from courses.access import User, course_visible_q, missing
+from courses import content_cache
+from courses.access import User, course_facts, course_visible_q, missing
 from lessons.models import Lesson, Section
 from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
 
@@ -65,15 +66,35 @@ def get_recall_plan_for_user(user: User, course_slug: str, plan_slug: str) -> Re
 
 
 def get_question_for_user(user: User, course_slug: str, question_slug: str) -> Question:
-    """A question a learner may answer: its course must be visible to them."""
-    question = (
-        Question.objects.select_related(*QUESTION_RELATED)
-        .prefetch_related(_options())
-        .filter(course_visible_q(user, "course__"), course__slug=course_slug, slug=question_slug)
-        .first()
-    )
+    """A question a learner may answer: its course must be visible to them.
+
+    In a course open to all, the question (course, lesson, options, concepts and section
+    label loaded) is content, from the content cache: no query. Elsewhere two queries.
+    """
+    facts = course_facts(course_slug)
+    question: Question | None
+    if facts is not None and facts.open_to_all:
+        course_id = facts.pk
+        question = content_cache.cached(
+            content_cache.key("question", course_id, facts.version, question_slug),
+            lambda: _question_load(Q(course_id=course_id, slug=question_slug), for_cache=True),
+        )
+    else:
+        where = Q(course_visible_q(user, "course__"), course__slug=course_slug, slug=question_slug)
+        question = _question_load(where, for_cache=False)
     if question is None:
         raise missing(user, course_slug, "No such question.")
+    return question
+
+
+def _question_load(where: Q, *, for_cache: bool) -> Question | None:
+    """The question with what its check needs; to be cached, with its concepts and section label too."""
+    rows = Question.objects.select_related(*QUESTION_RELATED).prefetch_related(_options()).filter(where)
+    if for_cache:
+        rows = rows.prefetch_related("concepts")
+    question = rows.first()
+    if question is not None and for_cache:
+        question.known_section_label = section_labels([question]).get(question.pk, "")  # type: ignore[attr-defined]
     return question
 
 
@@ -84,6 +105,9 @@ def section_labels(questions: Iterable[Question]) -> dict[int, str]:
     as written, so the "jump to" link still says where it goes.
     """
     questions = list(questions)
+    # A cached question (get_question_for_user) carries its label: no query for it.
+    known = {q.pk: q.known_section_label for q in questions if hasattr(q, "known_section_label")}
+    questions = [question for question in questions if question.pk not in known]
     lesson_ids = {question.lesson_id for question in questions if question.lesson_id and question.anchor}
     anchors = {question.anchor for question in questions if question.lesson_id and question.anchor}
     found: dict[tuple[int, str], str] = {}
@@ -92,7 +116,7 @@ def section_labels(questions: Iterable[Question]) -> dict[int, str]:
             "lesson", "anchor", "number", "title"
         )
         found = {(section.lesson_id, section.anchor): section.label for section in sections}
-    labels: dict[int, str] = {}
+    labels: dict[int, str] = {pk: label for pk, label in known.items() if label}
     for question in questions:
         label = found.get((question.lesson_id or 0, question.anchor)) or question.section_ref
         if label:

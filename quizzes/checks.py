@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -79,12 +80,18 @@ def check_result_context(
 
 
 def check_states(
-    *, learner_id: int, questions: list[Question], now: datetime, labels: dict[int, str] | None = None
+    *,
+    learner_id: int,
+    question_ids: list[int],
+    load: Callable[[], dict[int, Question]],
+    now: datetime,
+    labels: dict[int, str] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Question id → the check fragment's context for the checks this learner already answered
     or revealed in this sitting, so a reloaded page shows them as they were left: one query
     and one cache get_many, and when some were answered their cards' due times and (unless
-    the caller has them: labels) their section labels.
+    the caller has them: labels) their section labels. load() gives the questions by id,
+    and is called only when some check has a state to restore.
 
     A sitting is the lifetime of a check token: an answer given on a study page within it
     comes back answered (choice) or graded (self-grade, with its key points); a reveal not
@@ -92,14 +99,13 @@ def check_states(
     grade form carrying the revealed token; older answers leave the check open again, since
     the question's return is the Review page's business.
     """
-    if not questions:
+    if not question_ids:
         return {}
-    by_id = {question.pk: question for question in questions}
-    reveals = _reveals(learner_id, list(by_id))
+    reveals = _reveals(learner_id, question_ids)
     attempts = (
         Attempt.objects.filter(
             learner_id=learner_id,
-            question_id__in=by_id,
+            question_id__in=question_ids,
             mode=Mode.STUDY,
             created_at__gte=now - timedelta(seconds=TOKEN_MAX_AGE),
         )
@@ -120,6 +126,7 @@ def check_states(
             latest.pop(question_id, None)
     if not latest and not reveals:
         return {}
+    by_id = load()  # id → question, asked for only now: most pages have nothing to restore
     if labels is None:
         labels = section_labels([by_id[question_id] for question_id in [*latest, *reveals]])
     states: dict[int, dict[str, Any]] = {}

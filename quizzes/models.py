@@ -84,20 +84,12 @@ class Question(models.Model):
         return [line.strip() for line in self.key_points.splitlines() if line.strip()]
 
     def options_for(self, learner_id: int | None) -> list[Option]:
-        """The options in the order this learner sees them (uses the prefetched options).
-
-        Decided on the server from a hash of learner, question and option, so the order is
-        the same on every page and every visit for one learner, differs between learners,
-        and puts the correct option in each position equally often across questions:
-        neither the authored order nor "press 1" gives the answer away. Visitors share
-        one order per question, shuffled the same way. shuffle_options=False pins the
-        authored order (for "all of the above" and the like).
-        """
-        options = list(self.options.all())
-        if not self.shuffle_options:
-            return options
-        seed = f"{learner_id if learner_id is not None else 'visitor'}:{self.pk}"
-        return sorted(options, key=lambda o: hashlib.sha256(f"{seed}:{o.pk}".encode()).digest())
+        """The options in the order this learner sees them (uses the prefetched options): option_order."""
+        options = {option.pk: option for option in self.options.all()}
+        return [
+            options[pk]
+            for pk in option_order(learner_id, self.pk, list(options), shuffle=self.shuffle_options)
+        ]
 
     def section_url(self) -> str:
         """Link to the section that answers the question ("jump to §2.3"), or ""."""
@@ -274,3 +266,21 @@ class RecallPrompt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} #{self.order}"
+
+
+def option_order(
+    learner_id: int | None, question_id: int, option_ids: list[int], *, shuffle: bool
+) -> list[int]:
+    """A question's option ids in the order this learner sees them.
+
+    Decided on the server from a hash of learner, question and option, so the order is
+    the same on every page and every visit for one learner, differs between learners,
+    and puts the correct option in each position equally often across questions:
+    neither the authored order nor "press 1" gives the answer away. Visitors share
+    one order per question, shuffled the same way. shuffle=False (the question's
+    shuffle_options) pins the authored order (for "all of the above" and the like).
+    """
+    if not shuffle:
+        return list(option_ids)
+    seed = f"{learner_id if learner_id is not None else 'visitor'}:{question_id}"
+    return sorted(option_ids, key=lambda pk: hashlib.sha256(f"{seed}:{pk}".encode()).digest())

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
 from accounts.services import profile_for
-from courses.access import visible_course_ids
+from courses.access import catalog_versions
 from lessons.bearings import continue_points
 from mastery.levels import Level
 from mastery.snapshot import dashboard_read
@@ -36,7 +36,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     # The "refresh" control swaps only the body, so htmx asks for the fragment.
     template = "mastery/dashboard.html#body" if request.htmx else "mastery/dashboard.html"
     # Where to continue, one rule with the catalog and the course page (lessons/bearings.py).
-    continue_here = [p for p in continue_points(user.pk, visible_course_ids(user)).values() if p.started]
+    continue_here = [p for p in continue_points(user.pk, dict(catalog_versions(user))).values() if p.started]
     return render(
         request,
         template,

@@ -178,8 +178,8 @@ def test_production_keeps_no_state_a_second_web_node_would_miss() -> None:
         "print(sorted({c['BACKEND'] for c in s.CACHES.values()}))"
     )
     engine, backends = shell(code, **production).splitlines()[-2:]
-    assert engine in {"django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"}
-    assert backends == "['django.core.cache.backends.redis.RedisCache']"
+    assert engine == "django.contrib.sessions.backends.cached_db"
+    assert backends == "['config.cache.RedisCache']"
 
 
 def test_a_transaction_pooler_turns_server_side_cursors_off() -> None:

@@ -237,21 +237,22 @@ def test_query_count_does_not_grow(
     assert lesson is not None
     url = lesson.get_absolute_url()
 
-    # Cold cache: the access check (lesson id and course version), then the content's own
-    # queries: lesson+module+course, index entries+concepts, check questions, their options,
+    # Cold cache: the access check (in a course open to all: the course's facts by slug and
+    # the lesson's id, both kept in the content cache), then the content's own queries:
+    # lesson+module+course, index entries+concepts, check questions, their options,
     # neighbours, readiness quizzes, the checks' section labels.
     content_cache.clear()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         response = client.get(url)
     assert response.content.decode().count('class="check ') == size["checks_per_lesson"]
-    # Warm: the access check alone.
-    with django_assert_num_queries(1):
+    # Warm: the whole page from the cache, no query (content_cache.visitor_page).
+    with django_assert_num_queries(0):
         response = client.get(url)
     assert response.content.decode().count('class="check ') == size["checks_per_lesson"]
-    # A signed-in learner on the warm cache adds the session, the user, the checks they
-    # already answered in this sitting (their cards' due times only when there are some) and
-    # whether they marked the lesson read.
-    with django_assert_num_queries(5):
+    # A signed-in learner on the warm cache: the session, the user, the checks they already
+    # answered in this sitting (their cards' due times only when there are some) and whether
+    # they marked the lesson read; the access check of an open course is cached content.
+    with django_assert_num_queries(4):
         response = student_client.get(url)
     assert response.content.decode().count('name="token"') == size["checks_per_lesson"]
 

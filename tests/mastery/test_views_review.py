@@ -291,11 +291,11 @@ def test_query_counts_do_not_grow(
     # (the token is checked without a query; a question without a lesson needs no section label)
     with django_assert_num_queries(7):
         html = student_client.post(ANSWER, {"token": token, "action": "reveal"}, **HTMX).content.decode()
-    # grade: session, user, card+options, profile; attempt_record (key lookup, two savepoints, insert,
-    # card lock, the course's memory model, card save, concepts; the card's next due date comes
+    # grade: session, user, card+options, profile; attempt_record (savepoint, insert, release,
+    # card lock, the course's memory model (then cached), card save, concepts; the card's next due date comes
     # from the card just saved, not a second read); the session's tally saved; then the next
     # card (due ids, concept traces, the card, its options). The recompute is queued, not run here.
-    with django_assert_num_queries(24):
+    with django_assert_num_queries(23):
         student_client.post(ANSWER, {"token": _token_in(html), "grade": "3"}, **HTMX)
 
 
