@@ -41,6 +41,7 @@ from mastery.queries import (
     Dashboard,
     ModuleProgress,
     due_today_count,
+    has_begun,
     learner_courses,
     learner_dashboard,
     reread_links,
@@ -258,7 +259,7 @@ def dashboard_read(user: User, *, today: date, tz: tzinfo, now: datetime) -> Das
     stores nothing); a course without a current snapshot has it built first.
     """
     courses = learner_courses(user)
-    if not courses:
+    if not has_begun(courses):
         return learner_dashboard(user, today=today, tz=tz, now=now)
     by_course = {
         s.course_id: s
