@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from html import escape as html_escape
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -181,12 +181,24 @@ MASTERY_CELL_FIELDS = ("concept_id", "level", "attempts_count", "knowledge", "st
 
 def learner_courses(user: User) -> list[Course]:
     """Published courses the learner is enrolled in, has answered a question in or read a lesson
-    of: the enrolled ones first, in the catalog's order (courses/access.py own_courses_first)."""
+    of: the enrolled ones first, in the catalog's order (courses/access.py own_courses_first).
+    Each carries `begun`: whether the learner answered or read in it (has_begun)."""
     attempted = Attempt.objects.filter(learner=user).values("question__course_id")
     read = LessonRead.objects.filter(learner=user).values("lesson__module__course_id")
     enrolled = Enrollment.objects.filter(learner=user).values("course_id")
-    mine = Course.objects.published().filter(Q(pk__in=attempted) | Q(pk__in=read) | Q(pk__in=enrolled))
+    begun = Q(pk__in=attempted) | Q(pk__in=read)
+    mine = (
+        Course.objects.published()
+        .filter(begun | Q(pk__in=enrolled))
+        .annotate(begun=ExpressionWrapper(begun, output_field=BooleanField()))
+    )
     return list(own_courses_first(mine, user))
+
+
+def has_begun(courses: Iterable[Course]) -> bool:
+    """Whether the learner answered or read anything in these courses (learner_courses rows):
+    enrolled only, they have not started, and the dashboard shows every course at Not started."""
+    return any(getattr(course, "begun", False) for course in courses)
 
 
 def module_progress(user: User, course_ids: Sequence[int]) -> dict[int, list[ModuleProgress]]:
@@ -331,7 +343,7 @@ def _reread_links_build(ids: list[int]) -> dict[int, tuple[list[Link], list[Link
 def learner_dashboard(user: User, *, today: date, tz: tzinfo, now: datetime) -> Dashboard:
     """Everything on the learner's dashboard, for `user` only."""
     courses = learner_courses(user)
-    started = bool(courses)
+    started = has_begun(courses)
     if not started:
         courses = list(own_courses_first(Course.objects.published(), user))
     ids = [course.pk for course in courses]

@@ -43,6 +43,7 @@ from mastery.queries import (
     Dashboard,
     ModuleProgress,
     due_today_count,
+    has_begun,
     learner_courses,
     learner_dashboard,
     reread_links,
@@ -288,7 +289,7 @@ def dashboard_state(user: User, *, today: date, tz: tzinfo, now: datetime) -> Da
     the due count (one); a course without a current snapshot has it built first. None for a
     learner who has not started (learner_dashboard shows every published course)."""
     courses = learner_courses(user)
-    if not courses:
+    if not has_begun(courses):
         return None
     by_course = {
         s.course_id: s

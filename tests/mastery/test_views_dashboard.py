@@ -241,6 +241,21 @@ def test_the_courses_a_learner_is_in_come_first(
     assert re.findall(r'<h2 id="course-[^"]+"><a href="[^"]+">([^<]+)</a></h2>', again) == titles
 
 
+def test_a_learner_enrolled_but_not_begun_sees_their_course_first_among_all(
+    student: User, student_client: Client, mast_profile: Profile
+) -> None:
+    CourseFactory(title="First", order=1)
+    joined = CourseFactory(title="Joined", order=7)
+    CourseFactory(title="Last", order=9)
+    Enrollment.objects.create(learner=student, course=joined, via=Enrollment.Via.OPEN)
+
+    html = student_client.get(URL).content.decode()
+
+    assert "You have not started yet" in html
+    titles = re.findall(r'<h2 id="course-[^"]+"><a href="[^"]+">([^<]+)</a></h2>', html)
+    assert titles == ["Joined", "First", "Last"]
+
+
 def test_a_learner_not_started_sees_every_course_in_the_catalogs_order(
     student: User, student_client: Client, mast_profile: Profile
 ) -> None:
