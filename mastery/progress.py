@@ -32,6 +32,7 @@ from mastery.levels import (
     target_for_depth,
 )
 from mastery.models import Attempt, ConceptMastery, ReviewCard
+from mastery.upsert import upsert
 from quizzes.models import Question
 
 ConceptQuestion = Question.concepts.through
@@ -213,7 +214,7 @@ def mastery_recompute_many(
             cards=cards,
             targets=targets,
         )
-    _mastery_upsert(rows)
+    upsert(ConceptMastery, rows, unique_fields=["learner", "concept"], update_fields=MASTERY_FIELDS)
     return len(rows)
 
 
@@ -310,48 +311,6 @@ def _learner_rows(
             )
         )
     return rows
-
-
-def _mastery_upsert(rows: list[ConceptMastery]) -> None:
-    """Insert or update the rows (by learner and concept), the values as the ORM would write them.
-
-    On PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT. bulk_create
-    would send each column as one array literal, and escaping the evidence JSON into it
-    was most of a recompute's time. Elsewhere bulk_create's upsert.
-    """
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        ConceptMastery.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["learner", "concept"], update_fields=MASTERY_FIELDS
-        )
-        return
-    meta = ConceptMastery._meta
-    by_name = {field.name: field for field in meta.concrete_fields}
-    fields = [by_name[name] for name in ["learner", "concept", *MASTERY_FIELDS]]
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = [quote(field.column) for field in fields]
-    names = ", ".join(columns)
-    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in columns[2:])
-    with connection.cursor() as cursor:
-        # The session's staging table (made once per connection, empty between upserts).
-        cursor.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS mastery_upsert ON COMMIT DELETE ROWS AS "
-            f"SELECT {names} FROM {table} WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY mastery_upsert ({names}) FROM STDIN") as copy:
-            for obj in rows:
-                # pre_save and get_db_prep_save: what an INSERT of the ORM sends (auto_now included).
-                copy.write_row(
-                    [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-                )
-        # Moved out of the staging table and upserted in one statement.
-        cursor.execute(
-            f"WITH staged AS (DELETE FROM mastery_upsert RETURNING {names}) "
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM staged "
-            f"ON CONFLICT (learner_id, concept_id) DO UPDATE SET {updates}"
-        )
 
 
 @dataclass(frozen=True)

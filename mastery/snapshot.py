@@ -46,6 +46,7 @@ from mastery.queries import (
     streak_from_days,
     weakest_concepts,
 )
+from mastery.upsert import upsert
 
 # Bump when the stored data's layout changes: an older snapshot is rebuilt when read.
 VERSION = 1
@@ -201,9 +202,9 @@ def snapshots_build(
                     },
                 )
             )
-    DashboardSnapshot.objects.bulk_create(
+    upsert(
+        DashboardSnapshot,
         snapshots,
-        update_conflicts=True,
         unique_fields=["learner", "course"],
         update_fields=["version", "data", "computed_at", "forecast_on"],
     )
