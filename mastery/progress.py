@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.days import learner_tzs
+from config.bulk import upsert
 from courses.models import Concept
 from mastery import scheduling
 from mastery.levels import (
@@ -32,7 +33,6 @@ from mastery.levels import (
     target_for_depth,
 )
 from mastery.models import Attempt, ConceptMastery, ReviewCard
-from mastery.upsert import upsert
 from quizzes.models import Question
 
 ConceptQuestion = Question.concepts.through

@@ -27,6 +27,7 @@ from django.urls import reverse
 
 from accounts.days import day_start, local_date, local_date_expr
 from accounts.models import Profile
+from config.bulk import upsert
 from courses.models import Concept, Course, Module
 from lessons.models import Lesson
 from mastery import scheduling
@@ -46,7 +47,6 @@ from mastery.queries import (
     streak_from_days,
     weakest_concepts,
 )
-from mastery.upsert import upsert
 
 # Bump when the stored data's layout changes: an older snapshot is rebuilt when read.
 VERSION = 1
