@@ -12,7 +12,7 @@ too, and get_db_prep_save).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connection, models
 
@@ -46,16 +46,38 @@ def upsert(model: type[M], rows: Sequence[M], *, unique_fields: list[str], updat
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {staged} ON COMMIT DELETE ROWS AS "
             f"SELECT {names} FROM {table} WITH NO DATA"
         )
-        with cursor.cursor.copy(f"COPY {staged} ({names}) FROM STDIN") as copy:
-            for obj in rows:
-                copy.write_row(
-                    [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-                )
+        _copy(cursor, staged, names, fields, rows)
         cursor.execute(
             f"WITH moved AS (DELETE FROM {staged} RETURNING {names}) "
             f"INSERT INTO {table} ({names}) SELECT {names} FROM moved "
             f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
         )
+
+
+def insert_many(model: type[M], objs: Sequence[M]) -> int:
+    """Insert new rows as bulk_create does (no signals; their ids are not read back); how many.
+
+    COPY on PostgreSQL, where bulk_create's array literals are slow to build for long text
+    (a course's search entries); bulk_create elsewhere.
+    """
+    if connection.vendor != "postgresql":
+        return len(model._default_manager.bulk_create(objs, batch_size=500))
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    with connection.cursor() as cursor:
+        _copy(cursor, quote(meta.db_table), names, fields, objs)
+    return len(objs)
+
+
+def _copy(cursor: Any, table: str, names: str, fields: Sequence[models.Field], objs: Sequence[Any]) -> None:
+    """COPY the objects' `fields` into `table`: pre_save and get_db_prep_save, as an ORM INSERT sends them."""
+    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for obj in objs:
+            copy.write_row(
+                [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+            )
 
 
 def update_many(model: type[M], objs: Sequence[M], fields: list[str], *, batch_size: int = 500) -> None:
