@@ -13,7 +13,7 @@ from datetime import datetime, tzinfo
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.days import learner_tzs
@@ -52,11 +52,23 @@ def concept_targets(concept_ids: Iterable[int]) -> dict[int, Level | None]:
 
 
 def mean_retrievability(
-    cards: Iterable[ReviewCard], now: datetime, model: scheduling.MemoryModel = scheduling.DEFAULT_MODEL
+    cards: Iterable[scheduling.CardRecall],
+    now: datetime,
+    model: scheduling.MemoryModel = scheduling.DEFAULT_MODEL,
 ) -> float | None:
-    """Mean recall probability of the reviewed cards; None when none was reviewed yet."""
-    values = [scheduling.retrievability(rc, now, model) for rc in cards if rc.last_review is not None]
+    """Mean recall probability of the reviewed cards (RECALL_FIELDS values); None when none was reviewed."""
+    values = [scheduling.recall_of(card, now, model) for card in cards if card[0] is not None]
     return sum(values) / len(values) if values else None
+
+
+def _card_recalls(cards: QuerySet[ReviewCard]) -> dict[tuple[int, int], scheduling.CardRecall]:
+    """(learner id, question id) → the card's RECALL_FIELDS values, for mean_retrievability."""
+    return {
+        (learner_id, question_id): tuple(card)
+        for learner_id, question_id, *card in cards.values_list(
+            "learner_id", "question_id", *scheduling.RECALL_FIELDS
+        )
+    }
 
 
 def _concepts_to_recompute(
@@ -191,12 +203,7 @@ def mastery_recompute_many(
         return 0
     question_ids = {question_id for pk in all_wanted for question_id, *_ in questions_of[pk]}
     models = scheduling.course_models({course_of[pk] for pk in all_wanted if pk in course_of})
-    cards: dict[tuple[int, int], ReviewCard] = {
-        (rc.learner_id, rc.question_id): rc
-        for rc in ReviewCard.objects.filter(learner_id__in=ids, question_id__in=question_ids).only(
-            "learner_id", *ReviewCard.MEMORY_FIELDS
-        )
-    }
+    cards = _card_recalls(ReviewCard.objects.filter(learner_id__in=ids, question_id__in=question_ids))
     targets = concept_targets(all_wanted)
     zones = learner_tzs(ids)
     rows = []
@@ -229,7 +236,7 @@ def _learner_rows(
     questions_of: Mapping[int, list[tuple[int, int, str, str, int]]],
     course_of: Mapping[int, int],
     models: Mapping[int, scheduling.MemoryModel],
-    cards: Mapping[tuple[int, int], ReviewCard],
+    cards: Mapping[tuple[int, int], scheduling.CardRecall],
     targets: Mapping[int, Level | None],
 ) -> list[ConceptMastery]:
     """One learner's recomputed rows of these concepts, from their attempts (oldest first); no query."""
@@ -395,12 +402,7 @@ def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
         .values_list("concept_id", "question_id", "question__depth")
     ):
         questions_of[concept_id].append((question_id, depth))
-    cards: dict[tuple[int, int], ReviewCard] = {
-        (rc.learner_id, rc.question_id): rc
-        for rc in ReviewCard.objects.filter(learner_id__in=fresh, last_review__isnull=False).only(
-            "learner_id", *ReviewCard.MEMORY_FIELDS
-        )
-    }
+    cards = _card_recalls(ReviewCard.objects.filter(learner_id__in=fresh, last_review__isnull=False))
     models = scheduling.course_models({row[3] for pk in fresh for row in stored[pk]})
     zones = learner_tzs(fresh)
     changed: list[tuple] = []
