@@ -8,6 +8,7 @@ New York, and on two days only when the learner's own clock says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.db.models.functions import TruncDate
@@ -35,7 +36,13 @@ def day_end(day: date, tz: tzinfo) -> datetime:
 
 def learner_tz(learner_id: int) -> tzinfo:
     """A learner's time zone by id (one query; UTC when they have no profile yet)."""
+    return learner_tzs([learner_id])[learner_id]
+
+
+def learner_tzs(learner_ids: Iterable[int]) -> dict[int, tzinfo]:
+    """Learner id → time zone, for many learners in one query (UTC without a profile yet)."""
     from accounts.models import Profile  # models import this module for their day rules
 
-    name = Profile.objects.filter(user_id=learner_id).values_list("time_zone", flat=True).first()
-    return Profile(time_zone=name or "UTC").tz
+    ids = list(learner_ids)
+    names = dict(Profile.objects.filter(user_id__in=ids).values_list("user_id", "time_zone"))
+    return {pk: Profile(time_zone=names.get(pk) or "UTC").tz for pk in ids}

@@ -6,11 +6,12 @@ from collections import defaultdict
 
 from django.db import transaction
 
+from config.bulk import update_many
 from courses import content_cache
 from courses.models import Course, Module
 from lessons.models import Lesson, Section
 from lessons.rendering import SectionInfo, render_markdown
-from lessons.services import lesson_render_sections
+from lessons.services import lessons_render
 from quizzes.models import Question, Quiz, RecallPlan
 from quizzes.services import (
     QUESTION_RENDERED_FIELDS,
@@ -46,9 +47,11 @@ def _course_render(*, course: Course) -> None:
         for module in Module.objects.filter(course=course):
             module_render(module=module)
 
-        sections_by_lesson: dict[int, list[SectionInfo | Section]] = {}
-        for lesson in Lesson.objects.filter(module__course=course):
-            sections_by_lesson[lesson.pk] = list(lesson_render_sections(lesson=lesson))
+        # Every lesson once, written in bulk (the course's save above marks it for the search index).
+        rendered = lessons_render(lessons=list(Lesson.objects.filter(module__course=course)))
+        sections_by_lesson: dict[int, list[SectionInfo | Section]] = {
+            pk: list(sections) for pk, sections in rendered.items()
+        }
 
         questions = list(Question.objects.filter(course=course))
         # A question may point into another course's lesson; load those sections in one
@@ -66,8 +69,8 @@ def _course_render(*, course: Course) -> None:
             question_render_unsaved(question=question, sections=lesson_sections or [])
             if before != [getattr(question, name) for name in QUESTION_RENDERED_FIELDS]:
                 changed.append(question)
-        # Only what rendering changed: bulk_update's cost grows with rows times fields.
-        Question.objects.bulk_update(changed, QUESTION_RENDERED_FIELDS, batch_size=500)
+        # Only what rendering changed, in one UPDATE per batch.
+        update_many(Question, changed, QUESTION_RENDERED_FIELDS)
 
         for quiz in Quiz.objects.filter(course=course):
             quiz_render(quiz=quiz)

@@ -92,8 +92,14 @@ def target_for_depth(depth: int | None) -> Level | None:
     return TARGET_FOR_DEPTH.get(depth) if depth is not None else None
 
 
+# Labels by value, read once: an enum's `values` and `label` build lists on every access,
+# and the recompute asks for them on every attempt.
+DEPTH_LABELS: dict[int, str] = {int(depth): str(depth.label) for depth in Depth}
+GRADE_LABELS: dict[int, str] = {int(grade): str(grade.label) for grade in Grade}
+
+
 def depth_label(depth: int) -> str:
-    return Depth(depth).label if depth in Depth.values else str(depth)
+    return DEPTH_LABELS.get(depth, str(depth))
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,7 @@ class CountedItem:
         if item.coverage is not None:
             result = f"{item.key_points_recalled} of {item.key_points_total} key points"
         elif item.grade is not None:
-            result = Grade(item.grade).label if item.grade in Grade.values else str(item.grade)
+            result = GRADE_LABELS.get(item.grade, str(item.grade))
         elif item.is_correct is not None:
             result = "Right" if item.is_correct else "Wrong"
         else:
@@ -185,7 +191,7 @@ def count_item(item: EvidenceItem, trust: float = 1.0) -> CountedItem:
         objective = True
     elif item.grade is not None:
         raw = SELF_GRADE_SCORE.get(item.grade, 0.0)
-        what = f"self-graded {Grade(item.grade).label}" if item.grade in Grade.values else "self-graded"
+        what = f"self-graded {GRADE_LABELS[item.grade]}" if item.grade in GRADE_LABELS else "self-graded"
         trusted = trust
     elif item.is_correct is not None:
         raw = 1.0 if item.is_correct else 0.0

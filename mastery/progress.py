@@ -7,17 +7,17 @@ number of queries and writes the result in one upsert.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from accounts.days import learner_tz
-from accounts.models import Profile
+from accounts.days import learner_tzs
+from config.bulk import upsert
 from courses.models import Concept
 from mastery import scheduling
 from mastery.levels import (
@@ -52,48 +52,129 @@ def concept_targets(concept_ids: Iterable[int]) -> dict[int, Level | None]:
 
 
 def mean_retrievability(
-    cards: Iterable[ReviewCard], now: datetime, model: scheduling.MemoryModel = scheduling.DEFAULT_MODEL
+    cards: Iterable[scheduling.CardRecall],
+    now: datetime,
+    model: scheduling.MemoryModel = scheduling.DEFAULT_MODEL,
 ) -> float | None:
-    """Mean recall probability of the reviewed cards; None when none was reviewed yet."""
-    values = [scheduling.retrievability(rc, now, model) for rc in cards if rc.last_review is not None]
+    """Mean recall probability of the reviewed cards (RECALL_FIELDS values); None when none was reviewed."""
+    values = [scheduling.recall_of(card, now, model) for card in cards if card[0] is not None]
     return sum(values) / len(values) if values else None
 
 
-def _concepts_to_recompute(learner_id: int) -> list[int]:
-    attempted = ConceptQuestion.objects.filter(question__attempts__learner_id=learner_id).values("concept_id")
-    existing = ConceptMastery.objects.filter(learner_id=learner_id).values("concept_id")
-    return list(
-        Concept.objects.filter(Q(pk__in=attempted) | Q(pk__in=existing))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+def _card_recalls(cards: QuerySet[ReviewCard]) -> dict[tuple[int, int], scheduling.CardRecall]:
+    """(learner id, question id) → the card's RECALL_FIELDS values, for mean_retrievability."""
+    return {
+        (learner_id, question_id): tuple(card)
+        for learner_id, question_id, *card in cards.values_list(
+            "learner_id", "question_id", *scheduling.RECALL_FIELDS
+        )
+    }
 
 
-@transaction.atomic
+def _concepts_to_recompute(
+    learner_ids: Sequence[int], attempts: Mapping[int, list[tuple]], concepts_of: Mapping[int, list[tuple]]
+) -> dict[int, list[int]]:
+    """Learner id → every concept they touched: linked to a question they answered, or with a row."""
+    touched: dict[int, set[int]] = defaultdict(set)
+    for learner_id in learner_ids:
+        for question_id in {row[0] for row in attempts.get(learner_id, ())}:
+            touched[learner_id].update(concept_id for concept_id, *_ in concepts_of.get(question_id, ()))
+    for learner_id, concept_id in ConceptMastery.objects.filter(learner_id__in=learner_ids).values_list(
+        "learner_id", "concept_id"
+    ):
+        touched[learner_id].add(concept_id)
+    return {learner_id: sorted(touched[learner_id]) for learner_id in learner_ids}
+
+
+# The columns of an attempt the recompute reads, in order (the first is the question).
+ATTEMPT_FIELDS = (
+    "question_id",
+    "mode",
+    "grade",
+    "is_correct",
+    "revealed",
+    "think_ms",
+    "created_at",
+    "key_points_total",
+    "key_points_recalled",
+)
+# What a ConceptMastery row's upsert writes (all but the keys and the id).
+MASTERY_FIELDS = [
+    "level",
+    "probability",
+    "knowledge",
+    "stability",
+    "memory_at",
+    "retrievability",
+    "evidence",
+    "explanation",
+    "next_step",
+    "attempts_count",
+    "last_attempt_at",
+    "standing",
+    "updated_at",
+]
+
+
 def mastery_recompute(
     *, learner_id: int, concept_ids: list[int] | None = None, now: datetime | None = None
 ) -> int:
     """Recompute the learner's ConceptMastery rows (every concept they touched when None); returns how many.
 
-    Idempotent: the same attempts and cards give the same rows. Ten queries whatever
-    the number of concepts or attempts: the extra ones read the learner's time zone, the
-    courses' memory models and every attempt's concepts (for self-grade trust and prior).
+    Idempotent: the same attempts and cards give the same rows. The after-attempt task's
+    path; mastery_recompute_many with one learner, so a chunk of the nightly run writes
+    exactly the rows this writes.
     """
     now = now or timezone.now()
-    # One recompute per learner at a time: two concurrent recomputes could each read the
-    # attempts before the other's commit and the later writer would store a stale level.
-    # Waiting on the learner's row lock means we read every attempt committed before us.
-    # NO KEY UPDATE: serialises recomputes without blocking the learner's new attempt inserts.
-    User.objects.select_for_update(no_key=True).filter(pk=learner_id).values_list("pk", flat=True).first()
-    ids = sorted(set(concept_ids)) if concept_ids is not None else _concepts_to_recompute(learner_id)
+    return mastery_recompute_many(
+        [learner_id], now=now, concept_ids=None if concept_ids is None else {learner_id: concept_ids}
+    )
+
+
+@transaction.atomic
+def mastery_recompute_many(
+    learner_ids: Iterable[int], *, now: datetime, concept_ids: Mapping[int, Iterable[int]] | None = None
+) -> int:
+    """Recompute these learners' ConceptMastery rows from their attempts; returns how many rows.
+
+    Every concept each learner touched, or only `concept_ids[learner]` when given. A fixed
+    number of queries whatever the number of learners, concepts or attempts (about ten):
+    the learners' row locks, their attempts, the links of the questions and concepts
+    involved, time zones, memory models, cards, targets, then one upsert.
+    """
+    ids = sorted(set(learner_ids))
     if not ids:
         return 0
-    # The links of the concepts to recompute, and of every question the learner answered:
-    # trust and prior read all of the learner's answers, not only these concepts' (whether
+    # One recompute per learner at a time: two concurrent recomputes could each read the
+    # attempts before the other's commit and the later writer would store a stale level.
+    # Waiting on the learners' row locks (in id order, so two batches never deadlock) means
+    # we read every attempt committed before us.
+    # NO KEY UPDATE: serialises recomputes without blocking the learners' new attempt inserts.
+    list(
+        User.objects.select_for_update(no_key=True)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    # Every attempt of the learners, read once: the evidence of the concepts recomputed and
+    # the records of trust and prior both come from it.
+    attempts: dict[int, list[tuple]] = defaultdict(list)
+    for learner_id, *row in (
+        Attempt.objects.filter(learner_id__in=ids)
+        .order_by("learner_id", "created_at", "id")
+        .values_list("learner_id", *ATTEMPT_FIELDS)
+    ):
+        attempts[learner_id].append(tuple(row))
+    # The links of every question the learners answered and of every concept to recompute:
+    # trust and prior read all of a learner's answers, not only these concepts' (whether
     # self-grades match multiple-choice results is a fact about the learner).
-    answered = Attempt.objects.filter(learner_id=learner_id).values("question_id")
+    answered = Attempt.objects.filter(learner_id__in=ids).values("question_id")
+    if concept_ids is None:
+        concepts = Q(concept_id__in=ConceptMastery.objects.filter(learner_id__in=ids).values("concept_id"))
+    else:
+        concepts = Q(concept_id__in={pk for pks in concept_ids.values() for pk in pks})
     links = list(
-        ConceptQuestion.objects.filter(Q(concept_id__in=ids) | Q(question_id__in=answered))
+        ConceptQuestion.objects.filter(concepts | Q(question_id__in=answered))
         .annotate(options=Count("question__options"))  # type: ignore[misc]
         .order_by("concept_id", "question_id")
         .values_list(
@@ -106,26 +187,61 @@ def mastery_recompute(
             "concept__course_id",
         )
     )
-    # Every attempt of the learner, read once: the evidence of the concepts recomputed and
-    # the records of trust and prior both come from it.
-    attempts = list(
-        Attempt.objects.filter(learner_id=learner_id)
-        .order_by("created_at", "id")
-        .values_list(
-            "question_id",
-            "mode",
-            "grade",
-            "is_correct",
-            "revealed",
-            "think_ms",
-            "created_at",
-            "key_points_total",
-            "key_points_recalled",
-        )
-    )
     concepts_of: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-    for concept_id, question_id, _, kind, _, options, _ in links:
+    questions_of: dict[int, list[tuple[int, int, str, str, int]]] = defaultdict(list)
+    course_of: dict[int, int] = {}
+    for concept_id, question_id, depth, kind, slug, options, course_id in links:
         concepts_of[question_id].append((concept_id, kind, options))
+        questions_of[concept_id].append((question_id, depth, kind, slug, options))
+        course_of[concept_id] = course_id
+    if concept_ids is None:
+        wanted = _concepts_to_recompute(ids, attempts, concepts_of)
+    else:
+        wanted = {pk: sorted(set(concept_ids.get(pk, ()))) for pk in ids}
+    all_wanted = {pk for pks in wanted.values() for pk in pks}
+    if not all_wanted:
+        return 0
+    question_ids = {question_id for pk in all_wanted for question_id, *_ in questions_of[pk]}
+    models = scheduling.course_models({course_of[pk] for pk in all_wanted if pk in course_of})
+    cards = _card_recalls(ReviewCard.objects.filter(learner_id__in=ids, question_id__in=question_ids))
+    targets = concept_targets(all_wanted)
+    zones = learner_tzs(ids)
+    rows = []
+    for learner_id in ids:
+        rows += _learner_rows(
+            learner_id,
+            wanted[learner_id],
+            attempts.get(learner_id, []),
+            now=now,
+            zone=zones[learner_id],
+            concepts_of=concepts_of,
+            questions_of=questions_of,
+            course_of=course_of,
+            models=models,
+            cards=cards,
+            targets=targets,
+        )
+    upsert(ConceptMastery, rows, unique_fields=["learner", "concept"], update_fields=MASTERY_FIELDS)
+    return len(rows)
+
+
+def _learner_rows(
+    learner_id: int,
+    concept_ids: list[int],
+    attempts: list[tuple],
+    *,
+    now: datetime,
+    zone: tzinfo,
+    concepts_of: Mapping[int, list[tuple[int, str, int]]],
+    questions_of: Mapping[int, list[tuple[int, int, str, str, int]]],
+    course_of: Mapping[int, int],
+    models: Mapping[int, scheduling.MemoryModel],
+    cards: Mapping[tuple[int, int], scheduling.CardRecall],
+    targets: Mapping[int, Level | None],
+) -> list[ConceptMastery]:
+    """One learner's recomputed rows of these concepts, from their attempts (oldest first); no query."""
+    if not concept_ids:
+        return []
     records = [
         GradeRecord(
             concept_id=concept_id,
@@ -137,38 +253,21 @@ def mastery_recompute(
             options=options,
         )
         for question_id, mode, grade, ok, rev, *_ in attempts
-        for concept_id, kind, options in concepts_of[question_id]
+        for concept_id, kind, options in concepts_of.get(question_id, ())
     ]
     trust = self_grade_trust(records)
     prior = learner_prior(records, trust)
-    # The model counts days (spacing, clean runs) in the learner's local time, not UTC's.
-    zone = learner_tz(learner_id)
-    wanted = set(ids)
-    questions_of: dict[int, list[tuple[int, int, str, str, int]]] = defaultdict(list)
-    course_of: dict[int, int] = {}
-    for concept_id, question_id, depth, kind, slug, options, course_id in links:
-        if concept_id in wanted:
-            questions_of[concept_id].append((question_id, depth, kind, slug, options))
-            course_of[concept_id] = course_id
-    question_ids = {question_id for rows in questions_of.values() for question_id, *_ in rows}
-    models = scheduling.course_models(set(course_of.values()))
+    question_ids = {question_id for pk in concept_ids for question_id, *_ in questions_of.get(pk, ())}
     by_question: dict[int, list[tuple]] = defaultdict(list)
     for row in attempts:
         if row[0] in question_ids:
             by_question[row[0]].append(row)
-    cards = {
-        rc.question_id: rc
-        for rc in ReviewCard.objects.filter(learner_id=learner_id, question_id__in=question_ids).only(
-            *ReviewCard.MEMORY_FIELDS
-        )
-    }
-    targets = concept_targets(ids)
-
     rows = []
-    for concept_id in ids:
+    for concept_id in concept_ids:
+        questions = questions_of.get(concept_id, [])
         items: list[EvidenceItem] = []
-        for question_id, depth, kind, slug, options in questions_of[concept_id]:
-            for row in by_question[question_id]:
+        for question_id, depth, kind, slug, options in questions:
+            for row in by_question.get(question_id, ()):
                 _, mode, grade, is_correct, revealed, think_ms, created_at, kp_total, kp_recalled = row
                 items.append(
                     EvidenceItem(
@@ -179,6 +278,7 @@ def mastery_recompute(
                         is_correct=is_correct,
                         revealed=revealed,
                         think_ms=think_ms,
+                        # The model counts days (spacing, clean runs) in the learner's local time.
                         created_at=created_at.astimezone(zone),
                         question=slug,
                         key_points_total=kp_total,
@@ -189,14 +289,14 @@ def mastery_recompute(
         model = models.get(course_of.get(concept_id, 0), scheduling.DEFAULT_MODEL)
         result = assess(
             items,
-            target=targets[concept_id],
-            available_depths=[depth for _, depth, *_ in questions_of[concept_id]],
+            target=targets.get(concept_id),
+            available_depths=[depth for _, depth, *_ in questions],
             now=now,
             trust=trust,
             prior=prior,
             tz=zone,
         )
-        concept_cards = [cards[q] for q, *_ in questions_of[concept_id] if q in cards]
+        concept_cards = [cards[(learner_id, q)] for q, *_ in questions if (learner_id, q) in cards]
         memory = result.trace
         rows.append(
             ConceptMastery(
@@ -217,27 +317,7 @@ def mastery_recompute(
                 updated_at=now,
             )
         )
-    ConceptMastery.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["learner", "concept"],
-        update_fields=[
-            "level",
-            "probability",
-            "knowledge",
-            "stability",
-            "memory_at",
-            "retrievability",
-            "evidence",
-            "explanation",
-            "next_step",
-            "attempts_count",
-            "last_attempt_at",
-            "standing",
-            "updated_at",
-        ],
-    )
-    return len(rows)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -309,8 +389,9 @@ def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
     for row in ConceptMastery.objects.filter(learner_id__in=ids).order_by("pk").values_list(*REFRESH_FIELDS):
         stored[row[1]].append(row)
     stale = _stale_learners(ids, stored)
-    for learner_id in sorted(stale):
-        mastery_recompute(learner_id=learner_id, now=now)
+    # One batch for all of them (the first night after an import or a lost broker: every learner).
+    if stale:
+        mastery_recompute_many(stale, now=now)
     fresh = [pk for pk in ids if pk not in stale and stored.get(pk)]
     concept_ids = {row[2] for pk in fresh for row in stored[pk]}
     targets = concept_targets(concept_ids)
@@ -321,18 +402,13 @@ def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
         .values_list("concept_id", "question_id", "question__depth")
     ):
         questions_of[concept_id].append((question_id, depth))
-    cards: dict[tuple[int, int], ReviewCard] = {
-        (rc.learner_id, rc.question_id): rc
-        for rc in ReviewCard.objects.filter(learner_id__in=fresh, last_review__isnull=False).only(
-            "learner_id", *ReviewCard.MEMORY_FIELDS
-        )
-    }
+    cards = _card_recalls(ReviewCard.objects.filter(learner_id__in=fresh, last_review__isnull=False))
     models = scheduling.course_models({row[3] for pk in fresh for row in stored[pk]})
-    zones = dict(Profile.objects.filter(user_id__in=fresh).values_list("user_id", "time_zone"))
+    zones = learner_tzs(fresh)
     changed: list[tuple] = []
     relevelled = set(stale)
     for learner_id in fresh:
-        zone = Profile(time_zone=zones.get(learner_id) or "UTC").tz
+        zone = zones[learner_id]
         for row in stored[learner_id]:
             pk, _, concept_id, course_id, level, probability, recall, explanation, next_step = row[:9]
             knowledge, stability, memory_at, standing_json = row[9:13]

@@ -222,11 +222,21 @@ def elapsed_days(since: datetime, now: datetime) -> float:
 
 def retrievability(rc: ReviewCard, now: datetime, model: MemoryModel = DEFAULT_MODEL) -> float:
     """Probability (0 to 1) that the learner recalls the card now; 0 for a card never reviewed."""
-    if rc.last_review is None or not rc.stability:
+    return recall_of((rc.last_review, rc.stability, rc.last_grade, rc.difficulty, rc.lapses), now, model)
+
+
+# What a card's recall needs, in this order: read with .values_list(*RECALL_FIELDS) where many
+# cards are read (a model instance per card costs more than the recall itself).
+RECALL_FIELDS = ("last_review", "stability", "last_grade", "difficulty", "lapses")
+CardRecall = tuple[datetime | None, float | None, int | None, float | None, int]
+
+
+def recall_of(card: CardRecall, now: datetime, model: MemoryModel = DEFAULT_MODEL) -> float:
+    """retrievability from a card's RECALL_FIELDS values."""
+    last_review, stability, last_grade, difficulty, lapses = card
+    if last_review is None or not stability:
         return 0.0
-    return model.recall(
-        elapsed_days(rc.last_review, now), rc.stability, rc.last_grade, rc.difficulty, rc.lapses
-    )
+    return model.recall(elapsed_days(last_review, now), stability, last_grade, difficulty, lapses)
 
 
 def forecast(

@@ -29,6 +29,7 @@ from django.urls import reverse
 
 from accounts.days import day_start, local_date, local_date_expr
 from accounts.models import Profile
+from config.bulk import upsert
 from courses.models import Concept, Course, Enrollment, Module
 from lessons.models import Lesson
 from mastery import scheduling
@@ -209,9 +210,9 @@ def snapshots_build(
                     },
                 )
             )
-    DashboardSnapshot.objects.bulk_create(
+    upsert(
+        DashboardSnapshot,
         snapshots,
-        update_conflicts=True,
         unique_fields=["learner", "course"],
         update_fields=["version", "data", "computed_at", "forecast_on"],
     )

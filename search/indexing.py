@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.urls import reverse
 
+from config.bulk import insert_many
 from courses.models import Concept, Course
 from lessons.models import Lesson
 from quizzes.models import Question
@@ -147,13 +148,13 @@ def course_index(*, course: Course) -> int:
 
     with transaction.atomic():
         SearchEntry.objects.filter(course=course).delete()
-        entries = SearchEntry.objects.bulk_create(_entries_for(course), batch_size=500)
+        count = insert_many(SearchEntry, _entries_for(course))
         if connection.vendor == "postgresql":
             from search.backends import postgres_document
 
             SearchEntry.objects.filter(course=course).update(document=postgres_document())
     signals.forget(course.pk)
-    return len(entries)
+    return count
 
 
 def courses_index(course_ids: set[int]) -> None:

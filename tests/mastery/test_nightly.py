@@ -160,6 +160,49 @@ def test_refresh_replays_only_the_learners_whose_rows_miss_answers(cohort: list[
     assert refreshed == rows_of(cohort)
 
 
+def every_column(learners: list[User]) -> list[tuple]:
+    """Each mastery row as stored, every column but the id and the write's timestamp."""
+    names = [f.attname for f in ConceptMastery._meta.concrete_fields if f.name not in ("id", "updated_at")]
+    return list(
+        ConceptMastery.objects.filter(learner__in=learners)
+        .order_by("learner_id", "concept_id")
+        .values_list(*names)
+    )
+
+
+def snapshots_of(learners: list[User]) -> list[tuple]:
+    return list(
+        DashboardSnapshot.objects.filter(learner__in=learners)
+        .order_by("learner_id", "course_id")
+        .values_list("learner_id", "course_id", "version", "computed_at", "forecast_on", "data")
+    )
+
+
+def test_the_first_night_writes_what_the_per_learner_path_writes(cohort: list[User]) -> None:
+    # A learner answered in two courses, and one has a row of a concept they never answered on
+    # (kept by the recompute of every concept a learner touched).
+    other = course_with_questions(concepts=2)
+    varied_history(cohort[2], other, seed=11, answers=15)
+    untouched = other[0].concepts.get()
+    ConceptMastery.objects.create(learner=cohort[3], concept=untouched)
+    # The per-learner path: the after-attempt task's recompute and snapshot, one learner at a time.
+    for learner in cohort:
+        mastery_recompute(learner_id=learner.pk, now=NOW)
+        snapshots_build([learner.pk], NOW)
+    one_by_one, dashboards = every_column(cohort), snapshots_of(cohort)
+    assert len({row[0] for row in one_by_one}) == len(cohort)
+    # The first night after seeding or an import: no rows yet but the untouched one, chunks of
+    # two learners, each replayed in one batch.
+    ConceptMastery.objects.exclude(learner=cohort[3], concept=untouched).delete()
+    DashboardSnapshot.objects.all().delete()
+
+    totals = nightly_run_here(NOW, key="first", size=2)
+
+    assert totals.recomputed == len(cohort) and totals.chunks == 3
+    assert every_column(cohort) == one_by_one
+    assert snapshots_of(cohort) == dashboards
+
+
 def test_a_run_interrupted_halfway_resumes_without_redoing_a_chunk(
     cohort: list[User], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

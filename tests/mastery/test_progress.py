@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.utils import timezone
 
 from courses.models import Concept, Course
@@ -213,11 +214,13 @@ def test_recompute_query_count_is_fixed(
 
     # savepoint, learner lock, links (these concepts' and the answered questions'), every
     # attempt of the learner (read once: evidence, trust and prior), profile, the courses'
-    # memory models, cards, targets, upsert, release
-    with django_assert_num_queries(10):
+    # memory models, cards, targets, upsert, release; on PostgreSQL the upsert is the
+    # staging table's CREATE IF NOT EXISTS, a COPY (not a query) and one INSERT from it
+    upsert = 2 if connection.vendor == "postgresql" else 1
+    with django_assert_num_queries(9 + upsert):
         mastery_recompute(learner_id=student.pk, concept_ids=ids, now=NOW)
     # + the concepts the learner touched
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(10 + upsert):
         assert mastery_recompute(learner_id=student.pk, now=NOW) == concepts
 
     assert ConceptMastery.objects.filter(learner=student, level__gte=Level.ATTEMPTED).count() == concepts
