@@ -8,9 +8,10 @@ production with its own key prefix, local memory in the embedded mode), so the b
 can measure a cold cache by clearing that alias alone.
 
 What is cached is content only, rendered for a visitor: never a CSRF token (the fragment
-carries CSRF_PLACEHOLDER, swapped per request), a user's name or a check token. The access
-check of each page runs on every request before the lookup (it is also the query that
-reads the version), so a visibility rule changed later still holds for cached pages.
+carries CSRF_PLACEHOLDER, swapped per request), a user's name or a check token. A visitor's
+whole page is kept too (visitor_page, below), served in one cache read; a signed-in page runs
+its access check on every request (courses.access: for a course open to all from the cached
+course facts, which every content change, a course save included, invalidates).
 """
 
 from __future__ import annotations
