@@ -153,7 +153,7 @@ def blocked_backends() -> int:
     with connections["default"].cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO \"mastery_conceptmastery\"%%'"
+            "AND wait_event_type = 'Lock' AND query ILIKE '%%INSERT INTO \"mastery_conceptmastery\" %%'"
         )
         return int(cursor.fetchone()[0])
 
