@@ -33,6 +33,10 @@ ConceptQuestion = Question.concepts.through
 
 WEAKEST = 5
 STREAK_HORIZON_DAYS = 400
+# The order of a course's concept cells on the dashboard (computed or read from a snapshot) and
+# of the cohort heatmap's columns.
+# Spelled out: a GROUP BY query (the deepest depth) drops the model's Meta.ordering.
+CONCEPT_GRID_ORDER = ("course_id", "name", "id")
 FORGETTING_DAYS = 3
 FORGETTING_BELOW = 0.7
 
@@ -227,6 +231,7 @@ def concept_cells(user: User, course_ids: Sequence[int], now: datetime) -> dict[
         Concept.objects.filter(course_id__in=course_ids)
         .select_related("course")
         .annotate(deepest=Max("index_entries__depth"))
+        .order_by(*CONCEPT_GRID_ORDER)
     )
     rows = {
         row.concept_id: row
@@ -424,7 +429,9 @@ class Forgetting:
 def cohort_heatmap(course: Course, learners: Sequence[User], now: datetime) -> Heatmap:
     """Learner by concept levels for the course (two queries)."""
     concepts: list[Concept] = list(
-        Concept.objects.filter(course=course).annotate(deepest=Max("index_entries__depth"))
+        Concept.objects.filter(course=course)
+        .annotate(deepest=Max("index_entries__depth"))
+        .order_by(*CONCEPT_GRID_ORDER)
     )
     targets = [target_for_depth(getattr(c, "deepest", None)) for c in concepts]
     levels: dict[tuple[int, int], ConceptMastery] = {

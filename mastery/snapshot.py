@@ -37,6 +37,7 @@ from mastery.charts import ForecastPoint, forecast_chart, retention_forecast
 from mastery.levels import Level, probability_at, target_for_depth
 from mastery.models import Attempt, ConceptMastery, DashboardSnapshot, LessonRead, ReviewCard
 from mastery.queries import (
+    CONCEPT_GRID_ORDER,
     STREAK_HORIZON_DAYS,
     ConceptCell,
     ConceptRef,
@@ -130,6 +131,7 @@ def snapshots_build(
     for pk, course_id, name, slug, deepest in (
         Concept.objects.filter(course_id__in=wanted)
         .annotate(deepest=Max("index_entries__depth"))
+        .order_by(*CONCEPT_GRID_ORDER)
         .values_list("pk", "course_id", "name", "slug", "deepest")
     ):
         concepts[course_id].append((pk, name, slug, target_for_depth(deepest)))
