@@ -317,6 +317,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # In the embedded mode tasks run in the request or command that queues them, and Celery's
+    # trace logs a line for each: a first `make run` printed a thousand of them loading the
+    # demo history. A worker (REDIS_URL set) keeps its per-task lines.
+    "loggers": {} if REDIS_URL else {"celery.app.trace": {"level": "WARNING"}},
 }
 
 if DEBUG:
