@@ -142,11 +142,24 @@ class Module(models.Model):
         return f"{self.status} ({label})" if self.status else label
 
 
+class ConceptQuerySet(models.QuerySet["Concept"]):
+    def with_deepest(self) -> models.QuerySet[Any]:  # concepts with `deepest` (stubs cannot say so)
+        """Each concept with `deepest`, the depth of its deepest concept-index entry (None: no entry).
+
+        In name order, then id: the aggregate makes this a GROUP BY query, and Django drops
+        Meta.ordering from those, so without the order spelled out PostgreSQL returns any order
+        (the dashboard's cells, its snapshot and the cohort's columns must agree).
+        """
+        return self.annotate(deepest=models.Max("index_entries__depth")).order_by("course_id", "name", "id")
+
+
 class Concept(models.Model):
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="concepts")
     slug = models.SlugField(max_length=100)
     name = models.CharField(max_length=300)
     description = models.TextField(blank=True)
+
+    objects = ConceptQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "name"]

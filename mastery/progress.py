@@ -43,11 +43,7 @@ EVIDENCE_KEPT = 30
 def concept_targets(concept_ids: Iterable[int]) -> dict[int, Level | None]:
     """Concept id → the level its deepest concept-index entry asks for (None: no target), one query."""
     ids = list(concept_ids)
-    depths = dict(
-        Concept.objects.filter(pk__in=ids)
-        .annotate(deepest=Max("index_entries__depth"))
-        .values_list("pk", "deepest")
-    )
+    depths = dict(Concept.objects.filter(pk__in=ids).with_deepest().values_list("pk", "deepest"))
     return {pk: target_for_depth(depths.get(pk)) for pk in ids}
 
 

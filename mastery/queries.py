@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from html import escape as html_escape
 
 from django.contrib.auth.models import User
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Max, OuterRef, Prefetch, Q, Subquery
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, OuterRef, Prefetch, Q, Subquery
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -33,10 +33,6 @@ ConceptQuestion = Question.concepts.through
 
 WEAKEST = 5
 STREAK_HORIZON_DAYS = 400
-# The order of a course's concept cells on the dashboard (computed or read from a snapshot) and
-# of the cohort heatmap's columns.
-# Spelled out: a GROUP BY query (the deepest depth) drops the model's Meta.ordering.
-CONCEPT_GRID_ORDER = ("course_id", "name", "id")
 FORGETTING_DAYS = 3
 FORGETTING_BELOW = 0.7
 
@@ -227,12 +223,7 @@ def module_progress(user: User, course_ids: Sequence[int]) -> dict[int, list[Mod
 
 def concept_cells(user: User, course_ids: Sequence[int], now: datetime) -> dict[int, list[ConceptCell]]:
     """Course id → a cell per concept: level, target and chance of a right answer now (two queries)."""
-    concepts = (
-        Concept.objects.filter(course_id__in=course_ids)
-        .select_related("course")
-        .annotate(deepest=Max("index_entries__depth"))
-        .order_by(*CONCEPT_GRID_ORDER)
-    )
+    concepts = Concept.objects.filter(course_id__in=course_ids).select_related("course").with_deepest()
     rows = {
         row.concept_id: row
         for row in ConceptMastery.objects.filter(learner=user, concept__course_id__in=course_ids).only(
@@ -428,11 +419,7 @@ class Forgetting:
 
 def cohort_heatmap(course: Course, learners: Sequence[User], now: datetime) -> Heatmap:
     """Learner by concept levels for the course (two queries)."""
-    concepts: list[Concept] = list(
-        Concept.objects.filter(course=course)
-        .annotate(deepest=Max("index_entries__depth"))
-        .order_by(*CONCEPT_GRID_ORDER)
-    )
+    concepts: list[Concept] = list(Concept.objects.filter(course=course).with_deepest())
     targets = [target_for_depth(getattr(c, "deepest", None)) for c in concepts]
     levels: dict[tuple[int, int], ConceptMastery] = {
         (row.learner_id, row.concept_id): row

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import F, Max, Prefetch
+from django.db.models import F, Prefetch
 from django.urls import reverse
 
 from accounts.days import day_start, local_date, local_date_expr
@@ -37,7 +37,6 @@ from mastery.charts import ForecastPoint, forecast_chart, retention_forecast
 from mastery.levels import Level, probability_at, target_for_depth
 from mastery.models import Attempt, ConceptMastery, DashboardSnapshot, LessonRead, ReviewCard
 from mastery.queries import (
-    CONCEPT_GRID_ORDER,
     STREAK_HORIZON_DAYS,
     ConceptCell,
     ConceptRef,
@@ -130,8 +129,7 @@ def snapshots_build(
     concepts: dict[int, list[tuple[int, str, str, Level | None]]] = defaultdict(list)
     for pk, course_id, name, slug, deepest in (
         Concept.objects.filter(course_id__in=wanted)
-        .annotate(deepest=Max("index_entries__depth"))
-        .order_by(*CONCEPT_GRID_ORDER)
+        .with_deepest()
         .values_list("pk", "course_id", "name", "slug", "deepest")
     ):
         concepts[course_id].append((pk, name, slug, target_for_depth(deepest)))
