@@ -7,4 +7,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the failed-sign-in counter to django.contrib.auth's user_login_failed.
-        from accounts import throttle  # noqa: F401
+        from accounts import learner_cache, throttle  # noqa: F401
+
+        # A new stamp for a learner whenever one of their rows is saved (accounts/learner_cache.py).
+        learner_cache.connect()

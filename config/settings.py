@@ -241,6 +241,10 @@ CACHES: dict[str, dict[str, object]] = {
 # With Redis as the shared cache they are read through it (cached_db: written to both, read
 # from Redis), saving a query per signed-in request; a process-local cache would let one
 # process keep a session another has ended, so the embedded mode reads the database.
+# The signed-in user (with their profile) is read from the shared cache, not queried on every
+# request; sign-in checks the password as Django's model backend does (accounts/learner_cache.py).
+AUTHENTICATION_BACKENDS = ["accounts.learner_cache.CachedUserBackend"]
+
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db" if CACHE_URL else "django.contrib.sessions.backends.db"
 )

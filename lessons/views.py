@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -18,11 +19,12 @@ from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.views.decorators.http import require_GET
 
+from accounts.learner_cache import read_parts
 from courses import content_cache
 from lessons.access import get_lesson_for_user, lesson_ref_for_user
-from mastery.models import LessonRead
+from mastery.models import Attempt, LessonRead
 from quizzes.access import section_labels
-from quizzes.checks import check_states
+from quizzes.checks import check_states, recent_answers
 from quizzes.forms import check_token_issue
 from quizzes.models import Question, Quiz, option_order
 from quizzes.templatetags.checks import option_slot
@@ -197,12 +199,25 @@ def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dic
             loaded["all"] = content_cache.cached(body.questions_key, lambda: _questions_load(request, body))
         return loaded["all"]
 
+    now = timezone.now()
+
+    def kept() -> tuple[tuple[dict[int, Attempt], LessonRead | None], datetime | None]:
+        recent: dict[int, Attempt] = {}
+        until: datetime | None = None
+        if ids:
+            recent, until = recent_answers(learner_id=learner.pk, question_ids=ids, now=now)
+        return (recent, LessonRead.objects.filter(learner_id=learner.pk, lesson_id=lesson_id).first()), until
+
+    # The learner's answers in this sitting and read mark: kept until their next write (learner_cache).
+    kept_as = f"lesson:{lesson_id}"
+    recent, read = read_parts(learner.pk, kept_as).cached(kept_as, now, kept)
     states = check_states(
         learner_id=learner.pk,
         question_ids=ids,
         load=lambda: {question.pk: question for question in questions().values()},
-        now=timezone.now(),
+        now=now,
         labels=body.labels,
+        recent=recent,
     )
     html = []
     context = {**body.slugs, "mode": "study", "here": body.url, "csrf_token": content_cache.CSRF_PLACEHOLDER}
@@ -223,7 +238,6 @@ def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dic
             result=states.get(question_id, {}) if question_id is not None else {},
         )
         html.append(render_to_string(f"{TEMPLATE}#lesson-part", {**context, "part": part, "user": learner}))
-    read = LessonRead.objects.filter(learner_id=learner.pk, lesson_id=lesson_id).first()
     return {"body_html": content_cache.csrf_fill(request, "".join(html)), "read": read}
 
 

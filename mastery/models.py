@@ -113,6 +113,18 @@ class ReviewCardQuerySet(models.QuerySet["ReviewCard"]):
         """The learner's cards that are not due yet: the rest of their deck."""
         return self.of_learner(learner).exclude(due_q(now, tz))
 
+    def due_changes_at(self, learner: User, now: datetime, tz: tzinfo) -> datetime:
+        """When the learner's due cards (due_q) next change without a write: the end of local
+        today, or sooner the moment a (re)learning card's time comes (one query)."""
+        end = day_end(local_date(now, tz), tz)
+        first = (
+            self.of_learner(learner)
+            .exclude(state=ReviewCard.State.REVIEW)
+            .filter(due__gt=now, due__lt=end)
+            .aggregate(first=models.Min("due"))["first"]
+        )
+        return min(end, first) if first is not None else end
+
 
 class ReviewCard(models.Model):
     """FSRS state of one question for one learner (fields mirror fsrs.Card)."""

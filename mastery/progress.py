@@ -17,6 +17,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.days import learner_tzs
+from accounts.learner_cache import learner_changed
 from config.bulk import upsert
 from courses.models import Concept
 from mastery import scheduling
@@ -218,6 +219,7 @@ def mastery_recompute_many(
             targets=targets,
         )
     upsert(ConceptMastery, rows, unique_fields=["learner", "concept"], update_fields=MASTERY_FIELDS)
+    learner_changed(ids)  # bulk rows send no signal (accounts/learner_cache.py)
     return len(rows)
 
 
@@ -403,6 +405,7 @@ def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
     zones = learner_tzs(fresh)
     changed: list[tuple] = []
     relevelled = set(stale)
+    moved: set[int] = set()  # learners with a row that moved tonight
     for learner_id in fresh:
         zone = zones[learner_id]
         for row in stored[learner_id]:
@@ -430,9 +433,11 @@ def mastery_refresh(learner_ids: Sequence[int], now: datetime) -> Refresh:
             )
             if new != (level, probability, recall, explanation, next_step):
                 changed.append((pk, *new))
+                moved.add(learner_id)
                 if new[0] != level:
                     relevelled.add(learner_id)
     _rows_update(changed, now)
+    learner_changed(moved)  # bulk rows send no signal (accounts/learner_cache.py)
     return Refresh(
         learners=len(ids), recomputed=len(stale), rows=len(changed), relevelled=frozenset(relevelled)
     )

@@ -28,6 +28,7 @@ from django.db.models import F, Prefetch
 from django.urls import reverse
 
 from accounts.days import day_start, local_date, local_date_expr
+from accounts.learner_cache import learner_changed
 from accounts.models import Profile
 from config.bulk import upsert
 from courses.models import Concept, Course, Enrollment, Module
@@ -216,6 +217,7 @@ def snapshots_build(
         unique_fields=["learner", "course"],
         update_fields=["version", "data", "computed_at", "forecast_on"],
     )
+    learner_changed({s.learner_id for s in snapshots})  # bulk rows send no signal
     return snapshots
 
 

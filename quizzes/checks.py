@@ -79,29 +79,12 @@ def check_result_context(
     return {"state": "graded", "grade": grade, "key_points": key_points, **jump}
 
 
-def check_states(
-    *,
-    learner_id: int,
-    question_ids: list[int],
-    load: Callable[[], dict[int, Question]],
-    now: datetime,
-    labels: dict[int, str] | None = None,
-) -> dict[int, dict[str, Any]]:
-    """Question id → the check fragment's context for the checks this learner already answered
-    or revealed in this sitting, so a reloaded page shows them as they were left: one query
-    and one cache get_many, and when some were answered their cards' due times and (unless
-    the caller has them: labels) their section labels. load() gives the questions by id,
-    and is called only when some check has a state to restore.
-
-    A sitting is the lifetime of a check token: an answer given on a study page within it
-    comes back answered (choice) or graded (self-grade, with its key points); a reveal not
-    graded since (check_reveal_keep) comes back revealed, with the model answer and the
-    grade form carrying the revealed token; older answers leave the check open again, since
-    the question's return is the Review page's business.
-    """
-    if not question_ids:
-        return {}
-    reveals = _reveals(learner_id, question_ids)
+def recent_answers(
+    *, learner_id: int, question_ids: list[int], now: datetime
+) -> tuple[dict[int, Attempt], datetime | None]:
+    """Question id → the learner's latest study answer still in its sitting (one query), and
+    until when that holds without a new answer: the oldest leaves its sitting then (None: no
+    answer to leave)."""
     attempts = (
         Attempt.objects.filter(
             learner_id=learner_id,
@@ -115,6 +98,40 @@ def check_states(
     latest: dict[int, Attempt] = {}
     for attempt in attempts:
         latest.setdefault(attempt.question_id, attempt)
+    if not latest:
+        return latest, None
+    oldest = min(attempt.created_at for attempt in latest.values())
+    return latest, oldest + timedelta(seconds=TOKEN_MAX_AGE)
+
+
+def check_states(
+    *,
+    learner_id: int,
+    question_ids: list[int],
+    load: Callable[[], dict[int, Question]],
+    now: datetime,
+    labels: dict[int, str] | None = None,
+    recent: dict[int, Attempt] | None = None,
+) -> dict[int, dict[str, Any]]:
+    """Question id → the check fragment's context for the checks this learner already answered
+    or revealed in this sitting, so a reloaded page shows them as they were left: one query
+    and one cache get_many, and when some were answered their cards' due times and (unless
+    the caller has them: labels) their section labels. load() gives the questions by id,
+    and is called only when some check has a state to restore.
+
+    A sitting is the lifetime of a check token: an answer given on a study page within it
+    comes back answered (choice) or graded (self-grade, with its key points); a reveal not
+    graded since (check_reveal_keep) comes back revealed, with the model answer and the
+    grade form carrying the revealed token; older answers leave the check open again, since
+    the question's return is the Review page's business. `recent` is what recent_answers gave,
+    when the caller keeps it.
+    """
+    if not question_ids:
+        return {}
+    reveals = _reveals(learner_id, question_ids)
+    if recent is None:
+        recent, _until = recent_answers(learner_id=learner_id, question_ids=question_ids, now=now)
+    latest = dict(recent)
     # A reveal is still open unless an answer came after it (its own grade has its key).
     for question_id, (key, revealed_ms, _raw) in list(reveals.items()):
         answered = latest.get(question_id)

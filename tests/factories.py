@@ -279,3 +279,11 @@ def check_token_for(user: User, question: Question, *, mode: str = "study", reve
     if not revealed:
         return raw
     return check_token_read(raw, learner_id=user.pk, question_id=question.pk).revealed_at(now_ms()).sign()
+
+
+def enqueued(callbacks: list) -> list:
+    """The on-commit callbacks but the learner stamps every write of a learner's row registers
+    (accounts/learner_cache.py): what a test of the after-attempt enqueue counts."""
+    from accounts.learner_cache import StampsOnCommit
+
+    return [callback for callback in callbacks if not isinstance(callback, StampsOnCommit)]

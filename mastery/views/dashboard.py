@@ -16,11 +16,13 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django_htmx.middleware import HtmxDetails
 
+from accounts.learner_cache import read_parts
 from accounts.services import profile_for
 from courses import content_cache
 from courses.access import catalog_versions
-from lessons.bearings import continue_points
+from lessons.bearings import ContinuePoint, continue_points
 from mastery.levels import Level
+from mastery.models import ReviewCard
 from mastery.queries import learner_dashboard
 from mastery.snapshot import RECALL_MARK, dashboard_from, dashboard_state, recall_mark
 
@@ -38,13 +40,22 @@ BODY = "mastery/dashboard.html#body"
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     profile = profile_for(user)
-    today, now = profile.local_today(), timezone.now()
-    body = _body(user, today=today, tz=profile.tz, now=now)
+    today, now, tz = profile.local_today(), timezone.now(), profile.tz
+
+    def build() -> tuple[tuple[str, list[ContinuePoint]], datetime]:
+        body = _body(user, today=today, tz=tz, now=now)
+        # Where to continue, one rule with the catalog and the course page (lessons/bearings.py).
+        points = continue_points(user.pk, dict(catalog_versions(user))).values()
+        until = min(recall_mark(now) + RECALL_MARK, ReviewCard.objects.due_changes_at(user, now, tz))
+        return (body, [p for p in points if p.started]), until
+
+    # Kept for the learner until their next write, a content change, a card falling due or the
+    # next recall mark (accounts/learner_cache.py): a page view in between reads no row.
+    part = f"dashboard:{content_cache.epoch()}:{today.isoformat()}"
+    body, continue_here = read_parts(user.pk, part).cached(part, now, build)
     # The "refresh" control swaps only the body, so htmx asks for the fragment.
     if request.htmx:
         return HttpResponse(body)
-    # Where to continue, one rule with the catalog and the course page (lessons/bearings.py).
-    continue_here = [p for p in continue_points(user.pk, dict(catalog_versions(user))).values() if p.started]
     return render(
         request,
         "mastery/dashboard.html",

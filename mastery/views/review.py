@@ -17,8 +17,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from accounts.days import day_start, local_date
+from accounts.learner_cache import read_parts
 from accounts.models import Profile
 from accounts.services import profile_for
+from courses import content_cache
 from courses.access import course_visible_q
 from lessons.access import get_lesson_for_user
 from mastery import scheduling
@@ -34,6 +36,7 @@ from mastery.services import (
     recall_enroll,
     review_queue,
 )
+from mastery.snapshot import RECALL_MARK, recall_mark
 from quizzes.access import get_recall_plan_for_user
 from quizzes.checks import check_jump, check_result_context
 from quizzes.forms import (
@@ -110,16 +113,11 @@ def _context(
     tz = profile.tz
     today = local_date(now, tz)
     tally = _tally(request, today.isoformat())
-    done_today = Attempt.objects.filter(
-        learner=learner, mode=Mode.REVIEW, created_at__gte=day_start(today, tz)
-    ).count()
-    room = max(profile.daily_cap - done_today, 0)
-    due = due_cards(learner=learner, now=now, tz=tz)  # counted here, ordered by review_queue
-    due_total = len(due)
-    left = min(due_total, room)
+    queue = _queue(learner=learner, profile=profile, now=now)
+    done_today, due_total = queue.done_today, queue.due_total
+    left = _left(profile, done_today=done_today, due_total=due_total)
     if card is None and result is None and left:
-        cards = review_queue(learner=learner, now=now, tz=tz, limit=1, due=due)
-        card = cards[0] if cards else None
+        card = queue.first
     context: dict[str, Any] = {
         "feedback": feedback,
         "tally": tally,
@@ -159,7 +157,7 @@ def _context(
         )
         return context
     if card is None:
-        upcoming = ReviewCard.objects.not_due_for(learner, now, tz).aggregate(first=Min("due"))["first"]
+        upcoming = queue.upcoming
         context["next_due"] = upcoming
         context["next_due_phrase"] = scheduling.interval_phrase(upcoming, now) if upcoming else ""
         return context
@@ -171,6 +169,47 @@ def _context(
         token = check_token_issue(learner_id=learner.pk, question_id=question.pk, mode=Mode.REVIEW)
     context.update({"card": card, "q": question, "token": token, "state": "revealed" if revealed else ""})
     return context
+
+
+@dataclass(frozen=True)
+class Queue:
+    """What the review region reads before it draws: reviews done today, the due count, the card
+    to show first (None when there is no room or nothing due) and, then, when the next one is due."""
+
+    done_today: int
+    due_total: int
+    first: ReviewCard | None
+    upcoming: datetime | None
+
+
+def _left(profile: Profile, *, done_today: int, due_total: int) -> int:
+    """How many due cards today's cap still lets the learner review."""
+    return min(due_total, max(profile.daily_cap - done_today, 0))
+
+
+def _queue(*, learner: User, profile: Profile, now: datetime) -> Queue:
+    """The learner's Review queue, kept as a learner part (accounts/learner_cache.py): built in four
+    queries, then served until an answer, a level or a content change, the moment a card falls
+    due, or the next recall mark (the weakest-first order reads recall at a moment)."""
+    tz = profile.tz
+    today = local_date(now, tz)
+
+    def build() -> tuple[Queue, datetime]:
+        done_today = Attempt.objects.filter(
+            learner=learner, mode=Mode.REVIEW, created_at__gte=day_start(today, tz)
+        ).count()
+        due = due_cards(learner=learner, now=now, tz=tz)  # counted here, ordered by review_queue
+        first = upcoming = None
+        if _left(profile, done_today=done_today, due_total=len(due)):
+            cards = review_queue(learner=learner, now=now, tz=tz, limit=1, due=due)
+            first = cards[0] if cards else None
+        else:
+            upcoming = ReviewCard.objects.not_due_for(learner, now, tz).aggregate(first=Min("due"))["first"]
+        until = min(ReviewCard.objects.due_changes_at(learner, now, tz), recall_mark(now) + RECALL_MARK)
+        return Queue(done_today=done_today, due_total=len(due), first=first, upcoming=upcoming), until
+
+    part = f"review:{content_cache.epoch()}:{today.isoformat()}"
+    return read_parts(learner.pk, part).cached(part, now, build)
 
 
 def _render(request: HtmxHttpRequest, context: dict[str, Any], status: int = 200) -> HttpResponse:

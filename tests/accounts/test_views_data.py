@@ -51,8 +51,9 @@ def test_export_needs_a_signed_in_learner(client: Client) -> None:
 def test_json_export_holds_the_learners_data_and_no_one_elses(
     student_client: Client, history: Question, django_assert_num_queries
 ) -> None:
-    # session, user, profile, attempts, cards, levels, lessons read, recall weeks
-    with django_assert_num_queries(8):
+    # session (user and profile are kept: accounts/learner_cache.py), attempts, cards, levels,
+    # lessons read, recall weeks
+    with django_assert_num_queries(7):
         response = student_client.get(reverse("accounts:data_export", args=["json"]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment;")

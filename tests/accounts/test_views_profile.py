@@ -178,11 +178,11 @@ def test_query_counts(
         Profile.objects.create(user=user)
     Profile.objects.create(user=student)
 
-    # session, user, profile
-    with django_assert_num_queries(3):
+    # session, the user with their profile (kept from then on: accounts/learner_cache.py)
+    with django_assert_num_queries(2):
         assert student_client.get(URL).status_code == 200
 
-    # session, user, profile; the model's daily-cap check constraint validated in a savepoint; the update.
-    # The success message travels in a cookie, not the session.
-    with django_assert_num_queries(7):
+    # session (user and profile kept); the model's daily-cap check constraint validated in a
+    # savepoint; the update. The success message travels in a cookie, not the session.
+    with django_assert_num_queries(5):
         assert student_client.post(URL, settings_data()).status_code == 302

@@ -172,9 +172,9 @@ def test_catalog_query_count_does_not_grow_with_courses(
     member_of = CourseFactory(enrollment=Course.Enrollment.CODE)
     Enrollment.objects.create(learner=student, course=member_of, via=Enrollment.Via.CODE)
     student_client.get("/")
-    # session, user, the catalog (the versions and the rows), where to continue
-    # (lessons/bearings.py: reads, answers; the outlines are cached content)
-    with django_assert_num_queries(6) as few:
+    # session (the user is kept: accounts/learner_cache.py), the catalog (the versions and the
+    # rows), where to continue (lessons/bearings.py: reads, answers; the outlines are cached content)
+    with django_assert_num_queries(5) as few:
         student_client.get("/")
     for _ in range(5):
         course = CourseFactory(enrollment=Course.Enrollment.CODE)
@@ -223,9 +223,9 @@ def test_join_query_count_does_not_grow_with_members_or_cohorts(
     # session, user
     with django_assert_num_queries(2):
         assert student_client.get(reverse("courses:join")).status_code == 200
-    # session, user, the code's cohort (with its course), the learner's enrolment, the code's
+    # session (the user is kept now), the code's cohort (with its course), the learner's enrolment, the code's
     # cohort again in the course (enrol_self asks for any caller), savepoint, insert, release
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         response = student_client.post(reverse("courses:join"), {"code": "K7QP3MZA"})
     assert response.status_code == 302
     assert Enrollment.objects.filter(course=code_course, cohort__code="K7QP3MZA").count() == 1

@@ -75,9 +75,10 @@ def test_restored_page_query_count_does_not_grow(
     for question in course.questions.filter(slug__in=lesson.check_slugs()):
         AttemptFactory(learner=student, question=question, mode=Mode.STUDY, grade=Grade.HARD)
     student_client.get(lesson.get_absolute_url())  # warm the content cache
-    # session, user, the sitting's attempts, their cards' due times, read state (the access
-    # check of a course open to all is cached content)
-    with django_assert_num_queries(5):
+    # session, their cards' due times; the user, the sitting's attempts and the read state are
+    # kept for the learner (accounts/learner_cache.py), the access check of a course open to all
+    # is cached content
+    with django_assert_num_queries(2):
         html = student_client.get(lesson.get_absolute_url()).content.decode()
     assert html.count("is-graded") + html.count("is-answered") == 6
 
@@ -170,9 +171,10 @@ def test_revealed_page_query_count_does_not_grow(
             question.reveal_url(), {"token": check_token_for(student, question)}, HTTP_HX_REQUEST="true"
         )
     student_client.get(lesson.get_absolute_url())  # warm the content cache
-    # session, user, the sitting's attempts (none), read state; the reveals are one cache read
-    # and the access check of a course open to all is cached content
-    with django_assert_num_queries(4):
+    # session; the user, the sitting's attempts (none) and read state are kept for the learner
+    # (accounts/learner_cache.py), the reveals are one cache read and the access check of a
+    # course open to all is cached content
+    with django_assert_num_queries(1):
         html = student_client.get(lesson.get_absolute_url()).content.decode()
     assert html.count("is-revealed") == len(free) == 3
 

@@ -147,7 +147,7 @@ def test_learner_page_query_count_does_not_grow_with_concepts_or_answers(
     client = client_for(world.instructor)
     url = learner_url(world, world.alice)
     client.get(url)
-    with django_assert_num_queries(15) as first:
+    with django_assert_num_queries(14) as first:
         client.get(url)
     bigger = build_course(concepts=6)
     for question in world.course.questions.all():
@@ -163,7 +163,7 @@ def test_cohort_page_query_count_is_constant_in_learners_and_concepts(
 ) -> None:
     client = client_for(world.instructor)
     client.get(cohort_url(world))
-    with django_assert_num_queries(11) as first:
+    with django_assert_num_queries(10) as first:
         client.get(cohort_url(world))
     for i in range(6):
         learner = UserFactory(username=f"more-{i}")
@@ -307,7 +307,7 @@ def test_members_page_query_count_is_constant_in_cohorts_and_learners(
     client = client_for(world.instructor)
     url = reverse("courses:members", args=[world.course.slug])
     client.get(url)
-    with django_assert_num_queries(8) as first:
+    with django_assert_num_queries(7) as first:
         client.get(url)
     for i in range(4):
         cohort = Cohort.objects.create(course=world.course, name=f"Extra {i}")

@@ -76,7 +76,9 @@ def test_a_card_in_learning_steps_is_due_only_when_its_time_comes(
     assert '<p class="stat-value" data-testid="due-today">0</p>' in dashboard
     assert "Nothing due" in review and "Next card due in 10 minutes" in review
 
-    ReviewCard.objects.filter(pk=card.pk).update(due=timezone.now() - timedelta(seconds=1))
+    # Its time comes: the card is saved as a write would (a kept dashboard or queue then goes).
+    card.due = timezone.now() - timedelta(seconds=1)
+    card.save(update_fields=["due"])
     assert (
         '<p class="stat-value" data-testid="due-today">1</p>'
         in student_client.get(DASHBOARD).content.decode()
@@ -208,3 +210,29 @@ def test_cards_of_a_course_taken_offline_are_not_due_anywhere(student_client: Cl
     # Counted but unanswerable, the card used to loop: "not in your reviews any more" forever.
     assert '<p class="stat-value" data-testid="due-today">0</p>' in dashboard
     assert "Nothing due" in review
+
+
+def test_pages_kept_for_the_learner_count_a_card_whose_time_came_without_any_write(
+    student_client: Client, student: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard and the Review queue are kept for the learner (accounts/learner_cache.py)
+    until their next write or the moment a card falls due, whichever is first."""
+    start = timezone.now()
+    ReviewCardFactory(
+        learner=student,
+        state=ReviewCard.State.RELEARNING,
+        due=start + timedelta(minutes=10),
+        last_review=start,
+    )
+    assert (
+        '<p class="stat-value" data-testid="due-today">0</p>'
+        in student_client.get(DASHBOARD).content.decode()
+    )
+    assert "Nothing due" in student_client.get(REVIEW).content.decode()
+
+    monkeypatch.setattr(timezone, "now", lambda: start + timedelta(minutes=11))
+    assert (
+        '<p class="stat-value" data-testid="due-today">1</p>'
+        in student_client.get(DASHBOARD).content.decode()
+    )
+    assert "1 of 1 due today" in student_client.get(REVIEW).content.decode()

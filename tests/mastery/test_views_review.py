@@ -281,21 +281,26 @@ def test_query_counts_do_not_grow(
     _bulk_history(student, cards, attempts)
     profile_for(student)
 
-    # session, user, profile, reviews done today, the due cards (counted and ordered from one
-    # read), concept traces (the order), the card, its options
+    # session, user with profile, reviews done today, the due cards (counted and ordered from one
+    # read), concept traces (the order), the card, its options, when the due cards next change
     with django_assert_num_queries(8):
         html = student_client.get(REVIEW).content.decode()
     assert f"1 of {cards if cards < 20 else 20} due today" in html
+    # Then the queue is kept for the learner (accounts/learner_cache.py): the session alone.
+    with django_assert_num_queries(1):
+        again = student_client.get(REVIEW).content.decode()
+    assert f"1 of {cards if cards < 20 else 20} due today" in again
     token = _token_in(html)
-    # reveal: session, user, the card and its options, profile, reviews done today, due count
-    # (the token is checked without a query; a question without a lesson needs no section label)
-    with django_assert_num_queries(7):
+    # reveal: session, the card and its options (the user, profile and queue are kept; the token
+    # is checked without a query; a question without a lesson needs no section label)
+    with django_assert_num_queries(3):
         html = student_client.post(ANSWER, {"token": token, "action": "reveal"}, **HTMX).content.decode()
-    # grade: session, user, card+options, profile; attempt_record (savepoint, insert, release,
+    # grade: session, card+options (user and profile kept); attempt_record (savepoint, insert, release,
     # card lock, the course's memory model (then cached), card save, concepts; the card's next due date comes
     # from the card just saved, not a second read); the session's tally saved; then the next
-    # card (the due cards, concept traces, the card, its options). The recompute is queued, not run here.
-    with django_assert_num_queries(22):
+    # card (reviews done today, the due cards, concept traces, the card, its options, when the due
+    # cards next change). The recompute is queued, not run here.
+    with django_assert_num_queries(21):
         student_client.post(ANSWER, {"token": _token_in(html), "grade": "3"}, **HTMX)
 
 

@@ -30,7 +30,8 @@ def test_a_reveal_costs_the_session_and_the_user(
     student_client: Client, student, question: Question, django_assert_num_queries
 ) -> None:
     student_client.post(_url(question, "reveal"), {"token": check_token_for(student, question)}, **HTMX)
-    with django_assert_num_queries(2):  # session, user: the question and its section label are cached
+    # session (the user is kept): the question and its section label are cached
+    with django_assert_num_queries(1):
         response = student_client.post(
             _url(question, "reveal"), {"token": check_token_for(student, question)}, **HTMX
         )
@@ -47,11 +48,11 @@ def test_a_graded_answer_costs_the_same_whatever_the_history(
     student_client.post(
         _url(question, "grade"), {"grade": "3", "token": first}, **HTMX
     )  # the card exists now
-    # session, user; the transaction (a savepoint inside the test's own, BEGIN/COMMIT in
+    # session (the user is kept); the transaction (a savepoint inside the test's own, BEGIN/COMMIT in
     # production) around a savepoint, the attempt insert and its release, the card lock and
     # the card update. The question, its concepts and the course's memory model are cached;
     # the recompute is queued after commit.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = student_client.post(
             _url(question, "grade"),
             {"grade": "3", "token": check_token_for(student, question, revealed=True)},

@@ -253,9 +253,9 @@ def test_query_count_for_an_enrolled_learner_does_not_grow(
 
     profile_for(student)
 
-    # session, user; the plan (5 queries as for visitors); profile, enrollment, reads, latest attempts,
-    # cards, due cards and their options; section labels
-    with django_assert_num_queries(15):
+    # session (the user is kept); the plan (5 queries as for visitors); profile, enrollment,
+    # reads, latest attempts, cards, due cards and their options; section labels
+    with django_assert_num_queries(14):
         response = student_client.get(plan.get_absolute_url())
     assert response.status_code == 200
     html = response.content.decode()
