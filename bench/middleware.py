@@ -20,6 +20,8 @@ from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
+from courses import content_cache
+
 CONTENT_CACHE = "content"
 COUNT_HEADER = "X-Bench-Query-Count"
 
@@ -29,6 +31,7 @@ def clear_content_cache() -> bool:
     if CONTENT_CACHE not in settings.CACHES:
         return False
     caches[CONTENT_CACHE].clear()
+    content_cache.memo_clear()  # and what this process kept of it (courses/content_cache.py)
     return True
 
 

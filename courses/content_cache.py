@@ -17,9 +17,12 @@ course facts, which every content change, a course save included, invalidates).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import hashlib
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from pathlib import Path
@@ -32,6 +35,7 @@ from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 
 T = TypeVar("T")
@@ -95,14 +99,67 @@ def key(kind: str, course_id: int, version: int, *parts: object) -> str:
     return ":".join(str(p) for p in (SCHEMA, code_fingerprint(), kind, course_id, version, *parts))
 
 
+# A web process also keeps the entries it read last (MEMO_SIZE of them): a key made by key() holds
+# its course's content version, so what is under it never changes and the process may reuse it
+# without a round trip to Redis or unpickling a rendered lesson again. Only values under such
+# keys go through cached() and cached_many(); clear() empties this too. Only values no caller can
+# change are kept so (a string, a number, a frozen dataclass, a tuple or dict of strings): each
+# request of the process gets the same object, where Redis gives each its own copy.
+MEMO_SIZE = 256
+_memo: OrderedDict[str, Any] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memo_get(cache_key: str) -> Any | None:
+    with _memo_lock:
+        value = _memo.get(cache_key)
+        if value is not None:
+            _memo.move_to_end(cache_key)
+        return value
+
+
+def _memoable(value: Any) -> bool:
+    if isinstance(value, str | int | float):
+        return True
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return bool(value.__dataclass_params__.frozen)  # type: ignore[attr-defined]
+    if isinstance(value, tuple):
+        return all(_memoable(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(item, str) for item in value.values())
+    return False
+
+
+def _memo_put(cache_key: str, value: Any) -> None:
+    if not _memoable(value):
+        return
+    with _memo_lock:
+        _memo[cache_key] = value
+        _memo.move_to_end(cache_key)
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+
+
+def memo_clear() -> None:
+    """Forget what this process kept (clear() does it; so does a benchmark's cold request)."""
+    with _memo_lock:
+        _memo.clear()
+
+
 def cached(cache_key: str, build: Callable[[], T]) -> T:
-    """The value under cache_key, built (and stored) on a miss."""
+    """The value under cache_key (made by key(): it holds a content version), built (and stored)
+    on a miss."""
+    value = _memo_get(cache_key)
+    if value is not None:
+        return cast(T, value)
     store = caches[CACHE_ALIAS]
     value = store.get(cache_key)
     if value is None:
         value = build()
         store.set(cache_key, value, TIMEOUT)
-    return value
+    if value is not None:
+        _memo_put(cache_key, value)
+    return cast(T, value)
 
 
 K = TypeVar("K")
@@ -113,13 +170,27 @@ def cached_many(keys: Mapping[K, str], build: Callable[[list[K]], Mapping[K, T]]
     at once (one pass over the database for all of them) and they are stored."""
     if not keys:
         return {}
-    store = caches[CACHE_ALIAS]
-    found = store.get_many(list(keys.values()))
-    result = {name: found[k] for name, k in keys.items() if k in found}
+    result: dict[K, T] = {}
+    for name, cache_key in keys.items():
+        value = _memo_get(cache_key)
+        if value is not None:
+            result[name] = value
+    unread = {name: cache_key for name, cache_key in keys.items() if name not in result}
+    if unread:
+        store = caches[CACHE_ALIAS]
+        found = store.get_many(list(unread.values()))
+        for name, cache_key in unread.items():
+            if cache_key in found:
+                result[name] = found[cache_key]
+                _memo_put(cache_key, found[cache_key])
     missing = [name for name in keys if name not in result]
     if missing:
         built = build(missing)
+        store = caches[CACHE_ALIAS]
         store.set_many({keys[name]: value for name, value in built.items()}, TIMEOUT)
+        for name, value in built.items():
+            if value is not None:
+                _memo_put(keys[name], value)
         result.update(built)
     return result
 
@@ -130,6 +201,7 @@ def clear() -> int | None:
     Redis's clear() would flush the whole database, throttles and broker included, so
     there only this alias's own prefix is deleted.
     """
+    memo_clear()
     store = caches[CACHE_ALIAS]
     if isinstance(store, RedisCache):
         client = store._cache.get_client(write=True)  # type: ignore[attr-defined]
@@ -296,6 +368,16 @@ def epoch_cached(cache_key: str, build: Callable[[], T | None]) -> T | None:
 def keeps_page(request: HttpRequest) -> bool:
     """Whether this request's page is rendered to be kept (its CSRF token is the placeholder)."""
     return bool(getattr(request, _KEEPING, False))
+
+
+def render_kept(request: HttpRequest, template_name: str, context: dict[str, Any]) -> str:
+    """HTML rendered to be kept and served again (a learner part): the CSRF token is the
+    placeholder, which csrf_fill swaps for the request's own."""
+    setattr(request, _KEEPING, True)
+    try:
+        return render_to_string(template_name, context, request=request)
+    finally:
+        setattr(request, _KEEPING, False)
 
 
 def page_csrf(request: HttpRequest) -> dict[str, str]:

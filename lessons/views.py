@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -24,8 +24,8 @@ from courses import content_cache
 from lessons.access import get_lesson_for_user, lesson_ref_for_user
 from mastery.models import Attempt, LessonRead
 from quizzes.access import section_labels
-from quizzes.checks import check_states, recent_answers
-from quizzes.forms import check_token_issue
+from quizzes.checks import check_states, recent_answers, study_reveals
+from quizzes.forms import TOKEN_MAX_AGE, TOKEN_SLOT, check_token_issue
 from quizzes.models import Question, Quiz, option_order
 from quizzes.templatetags.checks import option_slot
 
@@ -71,10 +71,6 @@ class LessonBody:
     questions_key: str
     labels: dict[int, str]  # the checks' section labels ("§2.3"), for their "jump to" after an answer
     visitor_body: str
-
-
-# Where a learner's own check token goes in a kept open check (letters only: escaping keeps it).
-TOKEN_SLOT = "STUDYHALLTOKENSLOT"
 
 
 @dataclass(frozen=True)
@@ -185,6 +181,15 @@ def lesson_detail(request: HttpRequest, course_slug: str, module_slug: str, less
     return content_cache.content_headers(response, request)
 
 
+@dataclass(frozen=True)
+class Sitting:
+    """A learner's own state on one lesson page, kept for them (accounts/learner_cache.py)."""
+
+    recent: dict[int, Attempt]  # question id → the latest study answer still in the sitting
+    reveals: dict[int, tuple[str, int, str]]  # question id → a reveal not graded yet (quizzes.checks)
+    read: LessonRead | None
+
+
 def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dict[str, Any]:
     """The signed-in learner's parts of a lesson page: check tokens, checks already answered or
     revealed, read state. An open check is its kept HTML with the learner's token and option
@@ -201,23 +206,35 @@ def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dic
 
     now = timezone.now()
 
-    def kept() -> tuple[tuple[dict[int, Attempt], LessonRead | None], datetime | None]:
+    def kept() -> tuple[Sitting, datetime | None]:
         recent: dict[int, Attempt] = {}
+        reveals: dict[int, tuple[str, int, str]] = {}
         until: datetime | None = None
         if ids:
             recent, until = recent_answers(learner_id=learner.pk, question_ids=ids, now=now)
-        return (recent, LessonRead.objects.filter(learner_id=learner.pk, lesson_id=lesson_id).first()), until
+            reveals = study_reveals(learner.pk, ids)
+        # A reveal holds for a token's lifetime from the moment it was made.
+        ends = [
+            datetime.fromtimestamp(ms / 1000, tz=UTC) + timedelta(seconds=TOKEN_MAX_AGE)
+            for _k, ms, _t in reveals.values()
+        ]
+        if ends:
+            until = min([until, *ends]) if until is not None else min(ends)
+        read = LessonRead.objects.filter(learner_id=learner.pk, lesson_id=lesson_id).first()
+        return Sitting(recent=recent, reveals=reveals, read=read), until
 
-    # The learner's answers in this sitting and read mark: kept until their next write (learner_cache).
+    # The learner's answers and reveals in this sitting and the read mark: kept until their next
+    # write or until one leaves the sitting (accounts/learner_cache.py).
     kept_as = f"lesson:{lesson_id}"
-    recent, read = read_parts(learner.pk, kept_as).cached(kept_as, now, kept)
+    sitting = read_parts(learner.pk, kept_as).cached(kept_as, now, kept)
     states = check_states(
         learner_id=learner.pk,
         question_ids=ids,
         load=lambda: {question.pk: question for question in questions().values()},
         now=now,
         labels=body.labels,
-        recent=recent,
+        recent=sitting.recent,
+        reveals=sitting.reveals,
     )
     html = []
     context = {**body.slugs, "mode": "study", "here": body.url, "csrf_token": content_cache.CSRF_PLACEHOLDER}
@@ -238,7 +255,7 @@ def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dic
             result=states.get(question_id, {}) if question_id is not None else {},
         )
         html.append(render_to_string(f"{TEMPLATE}#lesson-part", {**context, "part": part, "user": learner}))
-    return {"body_html": content_cache.csrf_fill(request, "".join(html)), "read": read}
+    return {"body_html": content_cache.csrf_fill(request, "".join(html)), "read": sitting.read}
 
 
 def _questions_load(request: HttpRequest, body: LessonBody) -> dict[str, Question]:

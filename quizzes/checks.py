@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.cache import caches
 
+from accounts.learner_cache import learner_changed
 from mastery.models import Attempt, Grade, Mode
 from mastery.services import attempt_grade, attempt_saved_messages
 from quizzes.access import section_labels
@@ -31,11 +32,12 @@ def check_reveal_keep(*, learner_id: int, question_id: int, token: str) -> None:
     the grade given after a reload is the same attempt (same key) with the same reveal time.
     """
     caches[REVEAL_CACHE].set(_reveal_key(learner_id, question_id), token, timeout=TOKEN_MAX_AGE)
+    learner_changed([learner_id])  # a lesson page kept for the learner shows it now
 
 
-def _reveals(learner_id: int, question_ids: list[int]) -> dict[int, tuple[str, int, str]]:
+def study_reveals(learner_id: int, question_ids: list[int]) -> dict[int, tuple[str, int, str]]:
     """Question id → (attempt key, reveal ms, token as signed) of the revealed study tokens
-    this learner still holds (one get_many)."""
+    this learner still holds (one get_many); each holds for the token's lifetime from its reveal."""
     keys = {_reveal_key(learner_id, question_id): question_id for question_id in question_ids}
     found = caches[REVEAL_CACHE].get_many(list(keys))
     reveals = {}
@@ -112,6 +114,7 @@ def check_states(
     now: datetime,
     labels: dict[int, str] | None = None,
     recent: dict[int, Attempt] | None = None,
+    reveals: dict[int, tuple[str, int, str]] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Question id → the check fragment's context for the checks this learner already answered
     or revealed in this sitting, so a reloaded page shows them as they were left: one query
@@ -123,12 +126,12 @@ def check_states(
     comes back answered (choice) or graded (self-grade, with its key points); a reveal not
     graded since (check_reveal_keep) comes back revealed, with the model answer and the
     grade form carrying the revealed token; older answers leave the check open again, since
-    the question's return is the Review page's business. `recent` is what recent_answers gave,
-    when the caller keeps it.
+    the question's return is the Review page's business. `recent` and `reveals` are what
+    recent_answers and study_reveals gave, when the caller keeps them.
     """
     if not question_ids:
         return {}
-    reveals = _reveals(learner_id, question_ids)
+    reveals = dict(study_reveals(learner_id, question_ids) if reveals is None else reveals)
     if recent is None:
         recent, _until = recent_answers(learner_id=learner_id, question_ids=question_ids, now=now)
     latest = dict(recent)

@@ -142,6 +142,9 @@ def first_error(form: forms.Form) -> str:
 # a replayed reveal all map to one attempt.
 TOKEN_SALT = "studyhall.check-token"
 TOKEN_MAX_AGE = 24 * 60 * 60
+# Where a learner's own check token goes in kept HTML (letters only: escaping keeps it): the
+# lesson page's open checks and the Review page's card put the request's token in.
+TOKEN_SLOT = "STUDYHALLTOKENSLOT"
 TOKEN_MODES = ("study", "review", "cram")
 TOKEN_EXPIRED = "This check has expired — reload the page."
 # Clocks of two web nodes may differ a little; more than this is not a token we issued.

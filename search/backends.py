@@ -2,7 +2,8 @@
 
     search(query, user, limit) -> list[Hit]
 
-Both backends read the same SearchEntry rows, rank the title above the body, return a
+Both backends read the same SearchEntry rows, rank the title above the body and, for the
+same match, a concept above a lesson section above a question prompt (KIND_WEIGHT), return a
 snippet with the matched words marked, and keep to the courses courses.access lets the
 user see. Each search is one query whatever the size of the index.
 """
@@ -16,7 +17,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import F
+from django.db.models import Case, F, FloatField, Value, When
 from django.db.models.expressions import CombinedExpression
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -32,6 +33,22 @@ PG_CONFIG = "english"
 START, STOP = "\x02", "\x03"
 WORD_RE = re.compile(r"\w+")
 TERM_RE = re.compile(r'"([^"]*)"?|(\S+)')
+
+
+# A match's rank is multiplied by its kind's weight: a reader who types a concept's name wants the
+# concept and the sections that teach it before the short question prompts that mention it
+# (a short prompt would otherwise win: its few words make every match weigh more).
+KIND_WEIGHT = {
+    SearchEntry.Kind.CONCEPT: 3.0,
+    SearchEntry.Kind.SECTION: 2.0,
+    SearchEntry.Kind.QUESTION: 1.0,
+}
+
+
+def _kind_weight_sql(column: str) -> str:
+    """KIND_WEIGHT as an SQL CASE on the kind column (the values are this module's constants)."""
+    whens = " ".join(f"WHEN '{kind.value}' THEN {weight!r}" for kind, weight in KIND_WEIGHT.items())
+    return f"(CASE {column} {whens} ELSE 1.0 END)"
 
 
 class QueryError(ValueError):
@@ -91,7 +108,12 @@ def _postgres(text: str, user: User, limit: int) -> list[Hit]:
     rows = (
         SearchEntry.objects.filter(course__in=visible_courses(user).values("pk"), document=query)
         .annotate(
-            rank=SearchRank(F("document"), query),
+            rank=SearchRank(F("document"), query)
+            * Case(
+                *(When(kind=kind, then=Value(weight)) for kind, weight in KIND_WEIGHT.items()),
+                default=Value(1.0),
+                output_field=FloatField(),
+            ),
             snippet=SearchHeadline(
                 "body",
                 query,
@@ -138,7 +160,7 @@ def _sqlite(text: str, user: User, limit: int) -> list[Hit]:
         FROM search_fts
         JOIN search_searchentry e ON e.id = search_fts.rowid
         WHERE search_fts MATCH %s AND e.course_id IN ({visible_sql})
-        ORDER BY bm25(search_fts, 10.0, 1.0), e.course_id, e."order"
+        ORDER BY bm25(search_fts, 10.0, 1.0) * {_kind_weight_sql("e.kind")}, e.course_id, e."order"
         LIMIT %s
     """
     params: list[Any] = [fts5_query(text), *visible_params, limit]

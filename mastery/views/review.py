@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
@@ -41,6 +42,7 @@ from quizzes.access import get_recall_plan_for_user
 from quizzes.checks import check_jump, check_result_context
 from quizzes.forms import (
     MSG_CHOICE_NOT_REVEALED,
+    TOKEN_SLOT,
     AnswerMissing,
     CheckForm,
     TokenInvalid,
@@ -102,6 +104,7 @@ def _context(
     card: ReviewCard | None = None,
     result: Attempt | None = None,
     saved: str | None = None,
+    token: str = "",
 ) -> dict[str, Any]:
     """Everything the review region shows: the card on screen, a missed card's result, or the summary.
 
@@ -166,7 +169,7 @@ def _context(
         token = revealed
         context.update(check_jump(question))
     else:
-        token = check_token_issue(learner_id=learner.pk, question_id=question.pk, mode=Mode.REVIEW)
+        token = token or check_token_issue(learner_id=learner.pk, question_id=question.pk, mode=Mode.REVIEW)
     context.update({"card": card, "q": question, "token": token, "state": "revealed" if revealed else ""})
     return context
 
@@ -180,6 +183,7 @@ class Queue:
     due_total: int
     first: ReviewCard | None
     upcoming: datetime | None
+    until: datetime  # when it stops holding without a write (see _queue)
 
 
 def _left(profile: Profile, *, done_today: int, due_total: int) -> int:
@@ -206,7 +210,8 @@ def _queue(*, learner: User, profile: Profile, now: datetime) -> Queue:
         else:
             upcoming = ReviewCard.objects.not_due_for(learner, now, tz).aggregate(first=Min("due"))["first"]
         until = min(ReviewCard.objects.due_changes_at(learner, now, tz), recall_mark(now) + RECALL_MARK)
-        return Queue(done_today=done_today, due_total=len(due), first=first, upcoming=upcoming), until
+        queue = Queue(done_today=done_today, due_total=len(due), first=first, upcoming=upcoming, until=until)
+        return queue, until
 
     part = f"review:{content_cache.epoch()}:{today.isoformat()}"
     return read_parts(learner.pk, part).cached(part, now, build)
@@ -232,17 +237,37 @@ def _result_attempt(learner: User, attempt_id: object) -> Attempt | None:
 @login_required
 def review(request: HtmxHttpRequest) -> HttpResponse:
     learner = cast(User, request.user)
+    profile, now = profile_for(learner), timezone.now()
     feedback = _feedback_read(request.session.pop(FEEDBACK_KEY, None))
     result = _result_attempt(learner, request.session.pop(RESULT_KEY, None))
-    context = _context(
-        request,
-        learner=learner,
-        profile=profile_for(learner),
-        now=timezone.now(),
-        feedback=feedback,
-        result=result,
-    )
+    if feedback is None and result is None:
+        region = _region_kept(request, learner=learner, profile=profile, now=now)
+        if region is not None:
+            return HttpResponse(region) if request.htmx else render(request, PAGE, {"region_html": region})
+    context = _context(request, learner=learner, profile=profile, now=now, feedback=feedback, result=result)
     return _render(request, context)
+
+
+def _region_kept(request: HtmxHttpRequest, *, learner: User, profile: Profile, now: datetime) -> str | None:
+    """The review region showing the next card, kept for the learner as long as their queue is
+    (accounts/learner_cache.py), with this request's check token and CSRF token put in; None
+    when there is no card to show (the summary's "next card due in …" is drawn fresh)."""
+    today = local_date(now, profile.tz)
+    tally = _tally(request, today.isoformat())
+    # The tally is the session's: another browser of the same learner has its own.
+    part = f"review-region:{content_cache.epoch()}:{today.isoformat()}:{sorted(tally.grades.items())}"
+    parts = read_parts(learner.pk, part)
+    kept = parts.get(part, now)
+    if kept is None:
+        context = _context(request, learner=learner, profile=profile, now=now, token=TOKEN_SLOT)
+        card = context.get("card")
+        if card is None:
+            return None
+        kept = (card.question_id, content_cache.render_kept(request, FRAGMENT, context))
+        parts.keep(part, kept, until=_queue(learner=learner, profile=profile, now=now).until, now=now)
+    question_id, html = kept
+    token = check_token_issue(learner_id=learner.pk, question_id=question_id, mode=Mode.REVIEW)
+    return mark_safe(content_cache.csrf_fill(request, html.replace(TOKEN_SLOT, token)))  # our own HTML
 
 
 def _error(request: HtmxHttpRequest, learner: User, message: str, status: int = 400) -> HttpResponse:

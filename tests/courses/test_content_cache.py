@@ -297,3 +297,27 @@ def test_clear_command_empties_only_the_content_alias() -> None:
     call_command("clear_content_cache")
     assert caches["content"].get("x") is None
     assert cache.get("throttle") == 1
+
+
+def test_a_process_reuses_a_read_entry_without_asking_the_cache_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under a key made by key() (a content version inside) a value never changes: the process
+    keeps what it read, and clear() forgets it."""
+    key = content_cache.key("memo-test", 1, 7)
+    assert content_cache.cached(key, lambda: "rendered once") == "rendered once"
+    store = content_cache.caches[content_cache.CACHE_ALIAS]
+    monkeypatch.setattr(store, "get", lambda *args, **kwargs: pytest.fail("asked the cache again"))
+    assert content_cache.cached(key, lambda: "rendered twice") == "rendered once"
+    monkeypatch.undo()
+    content_cache.clear()
+    assert content_cache.cached(key, lambda: "rendered after a clear") == "rendered after a clear"
+
+
+@pytest.mark.django_db
+def test_a_value_a_caller_could_change_is_never_shared_between_requests() -> None:
+    question = QuestionFactory()
+    key = content_cache.key("memo-model", question.course_id, 1)
+    first = content_cache.cached(key, lambda: question)
+    second = content_cache.cached(key, lambda: question)
+    assert first == second and first is not second  # each read its own copy, from the cache

@@ -160,6 +160,29 @@ def test_review_and_expired_reveals_are_not_restored(
 
 
 @pytest.mark.django_db
+def test_a_kept_lesson_page_shows_a_reveal_and_an_answer_made_after_it(
+    student: User, student_client: Client
+) -> None:
+    """The learner's sitting on a lesson page is kept for them (accounts/learner_cache.py); a
+    reveal (no row written) and an answer each make the next view read it again."""
+    course = build_course(checks_per_lesson=6)
+    lesson = _lessons(course)[0]
+    free = next(q for q in course.questions.filter(slug__in=lesson.check_slugs()) if not q.is_choice)
+    assert "is-revealed" not in student_client.get(lesson.get_absolute_url()).content.decode()
+    assert "is-revealed" not in student_client.get(lesson.get_absolute_url()).content.decode()  # kept
+
+    student_client.post(free.reveal_url(), {"token": check_token_for(student, free)}, HTTP_HX_REQUEST="true")
+    html = student_client.get(lesson.get_absolute_url()).content.decode()
+    assert html.count("is-revealed") == 1
+
+    revealed = re.search(r'name="token" value="([^"]+)"', html[html.index("is-revealed") :])
+    assert revealed is not None
+    student_client.post(free.grade_url(), {"token": revealed.group(1), "grade": "3"}, HTTP_HX_REQUEST="true")
+    html = student_client.get(lesson.get_absolute_url()).content.decode()
+    assert "is-revealed" not in html and "is-graded" in html
+
+
+@pytest.mark.django_db
 def test_revealed_page_query_count_does_not_grow(
     student: User, student_client: Client, django_assert_num_queries
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -302,6 +303,36 @@ def test_query_counts_do_not_grow(
     # cards next change). The recompute is queued, not run here.
     with django_assert_num_queries(21):
         student_client.post(ANSWER, {"token": _token_in(html), "grade": "3"}, **HTMX)
+
+
+def test_the_kept_region_gets_each_request_its_own_tokens_and_moves_on_after_an_answer(
+    student_client: Client, student: User
+) -> None:
+    """The card's region is kept for the learner (mastery.views.review._region_kept): the same
+    card, but a check token and a CSRF token of the request's own, never a placeholder."""
+    from django.middleware.csrf import CSRF_TOKEN_LENGTH
+
+    from courses.content_cache import CSRF_PLACEHOLDER
+    from quizzes.forms import TOKEN_SLOT, check_token_read
+
+    _bulk_history(student, 3, 6)
+    profile_for(student)
+    first = student_client.get(REVIEW).content.decode()
+    second = student_client.get(REVIEW).content.decode()
+    for html in (first, second):
+        assert TOKEN_SLOT not in html and CSRF_PLACEHOLDER not in html
+        csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        assert csrf is not None and len(csrf.group(1)) == CSRF_TOKEN_LENGTH
+    one, two = (
+        check_token_read(_token_in(h), learner_id=student.pk, question_id=None) for h in (first, second)
+    )
+    assert one.question_id == two.question_id  # the same card
+    assert _token_in(first) != _token_in(second)  # each render signs its own token
+
+    student_client.post(ANSWER, {"token": _token_in(second), "grade": "3"})  # a plain form post
+    after = student_client.get(REVIEW).content.decode()
+    shown = check_token_read(_token_in(after), learner_id=student.pk, question_id=None).question_id
+    assert shown != one.question_id
 
 
 def test_student_journey_on_the_demo_course(student_client: Client, student: User, settings) -> None:

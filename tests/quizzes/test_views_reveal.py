@@ -202,10 +202,10 @@ def test_a_signed_in_reveal_is_kept_for_the_sitting(
     timeouts: list[object] = []
     real_set = store.set
 
-    def spy(key: str, value: object, timeout: object = None) -> None:
+    def spy(key: str, value: object, timeout: object = None, **kwargs: object) -> None:
         if key.startswith("check-revealed:"):
             timeouts.append(timeout)
-        real_set(key, value, timeout)
+        real_set(key, value, timeout, **kwargs)
 
     monkeypatch.setattr(store, "set", spy)
 

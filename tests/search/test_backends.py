@@ -9,10 +9,12 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, User
 
 from courses.models import Course
+from courses.services import course_render
 from lessons.models import Lesson
 from search.backends import MAX_QUERY_CHARS, QueryError, fts5_query, search
 from search.indexing import SEP, course_index, section_texts
 from search.models import SearchEntry
+from tests.factories import ConceptFactory, CourseFactory, LessonFactory, ModuleFactory, QuestionFactory
 from tests.search.conftest import make_course
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +61,27 @@ def test_title_ranks_above_body(course: Course) -> None:
         "/courses/storage/modules/buffers/buffer-pool/#s1",
         "/courses/storage/modules/buffers/buffer-pool/#s2",
     ]
+
+
+def test_a_concept_ranks_above_a_section_above_a_question_for_the_same_word(db: None) -> None:
+    """A reader who types a concept's name gets the concept, then where it is taught, then the
+    question prompts that mention it, however short those prompts are (search.backends.KIND_WEIGHT)."""
+    course = CourseFactory(slug="latches", title="Latches", is_published=True)
+    module = ModuleFactory(course=course, slug="m", title="Module")
+    LessonFactory(
+        module=module,
+        slug="l",
+        title="Lesson",
+        body_md="Intro.\n\n## Spinlocks\n\nA spinlock waits, looping on one word until it is free.\n",
+    )
+    ConceptFactory(course=course, slug="spinlock", name="Spinlock", description="Busy waiting on a word.")
+    QuestionFactory(course=course, slug="q1", prompt_md="Why spinlock?", answer_md="")
+    QuestionFactory(course=course, slug="q2", prompt_md="Spinlock or mutex?", answer_md="")
+    course_render(course=course)
+    course_index(course=course)
+
+    kinds = [hit.kind for hit in search("spinlock", AnonymousUser())]
+    assert kinds == ["concept", "section", "question", "question"]
 
 
 def test_drafts_only_for_staff(course: Course, draft: Course, staff: User, student: User) -> None:
