@@ -66,7 +66,8 @@ def signup(request: HttpRequest) -> HttpResponse:
             else:
                 form.add_error("username", "This username was just taken. Please choose another.")
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            # The site's one backend (settings.AUTHENTICATION_BACKENDS): the session names it.
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[0])
             return HttpResponseRedirect(_safe_next(request))
     # A bound form with errors is a bad request; the page still shows every message next to its field.
     return render(request, "accounts/signup.html", {"form": form, "next": next_url}, status=400)

@@ -54,6 +54,8 @@ def test_happy_path_creates_user_and_profile_logs_in_and_redirects(client: Clien
     assert user.check_password(PASSWORD)
     assert Profile.objects.get(user=user).time_zone == "Europe/Berlin"
     assert client.session["_auth_user_id"] == str(user.pk)
+    # Signed in for the next request too: the session names a backend the site has.
+    assert client.get(DASHBOARD).status_code == 200
 
 
 def test_safe_next_is_followed(client: Client) -> None:
