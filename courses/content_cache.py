@@ -175,9 +175,9 @@ def cached_many(keys: Mapping[K, str], build: Callable[[list[K]], Mapping[K, T]]
         value = _memo_get(cache_key)
         if value is not None:
             result[name] = value
+    store = caches[CACHE_ALIAS]
     unread = {name: cache_key for name, cache_key in keys.items() if name not in result}
     if unread:
-        store = caches[CACHE_ALIAS]
         found = store.get_many(list(unread.values()))
         for name, cache_key in unread.items():
             if cache_key in found:
@@ -186,7 +186,6 @@ def cached_many(keys: Mapping[K, str], build: Callable[[list[K]], Mapping[K, T]]
     missing = [name for name in keys if name not in result]
     if missing:
         built = build(missing)
-        store = caches[CACHE_ALIAS]
         store.set_many({keys[name]: value for name, value in built.items()}, TIMEOUT)
         for name, value in built.items():
             if value is not None:

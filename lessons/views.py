@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -25,7 +25,7 @@ from lessons.access import get_lesson_for_user, lesson_ref_for_user
 from mastery.models import Attempt, LessonRead
 from quizzes.access import section_labels
 from quizzes.checks import check_states, recent_answers, study_reveals
-from quizzes.forms import TOKEN_MAX_AGE, TOKEN_SLOT, check_token_issue
+from quizzes.forms import TOKEN_SLOT, check_token_issue
 from quizzes.models import Question, Quiz, option_order
 from quizzes.templatetags.checks import option_slot
 
@@ -209,18 +209,12 @@ def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dic
     def kept() -> tuple[Sitting, datetime | None]:
         recent: dict[int, Attempt] = {}
         reveals: dict[int, tuple[str, int, str]] = {}
-        until: datetime | None = None
+        answers_until = reveals_until = None
         if ids:
-            recent, until = recent_answers(learner_id=learner.pk, question_ids=ids, now=now)
-            reveals = study_reveals(learner.pk, ids)
-        # A reveal holds for a token's lifetime from the moment it was made.
-        ends = [
-            datetime.fromtimestamp(ms / 1000, tz=UTC) + timedelta(seconds=TOKEN_MAX_AGE)
-            for _k, ms, _t in reveals.values()
-        ]
-        if ends:
-            until = min([until, *ends]) if until is not None else min(ends)
+            recent, answers_until = recent_answers(learner_id=learner.pk, question_ids=ids, now=now)
+            reveals, reveals_until = study_reveals(learner.pk, ids)
         read = LessonRead.objects.filter(learner_id=learner.pk, lesson_id=lesson_id).first()
+        until = min((end for end in (answers_until, reveals_until) if end is not None), default=None)
         return Sitting(recent=recent, reveals=reveals, read=read), until
 
     # The learner's answers and reveals in this sitting and the read mark: kept until their next

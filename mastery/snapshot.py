@@ -266,6 +266,13 @@ def recall_mark(now: datetime) -> datetime:
     return datetime.fromtimestamp(now.timestamp() // step * step, tz=now.tzinfo)
 
 
+def drawn_until(learner: User, now: datetime, tz: tzinfo) -> datetime:
+    """Until when a learner's page drawn at `now` holds without a write (a kept learner part:
+    the dashboard, the Review queue): the next recall mark, or sooner the moment their due
+    cards change (ReviewCard.objects.due_changes_at)."""
+    return min(recall_mark(now) + RECALL_MARK, ReviewCard.objects.due_changes_at(learner, now, tz))
+
+
 @dataclass(frozen=True)
 class DashboardState:
     """What the dashboard reads before it draws anything (a fixed few queries): the learner's

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.core.cache import caches
@@ -35,9 +35,12 @@ def check_reveal_keep(*, learner_id: int, question_id: int, token: str) -> None:
     learner_changed([learner_id])  # a lesson page kept for the learner shows it now
 
 
-def study_reveals(learner_id: int, question_ids: list[int]) -> dict[int, tuple[str, int, str]]:
+def study_reveals(
+    learner_id: int, question_ids: list[int]
+) -> tuple[dict[int, tuple[str, int, str]], datetime | None]:
     """Question id → (attempt key, reveal ms, token as signed) of the revealed study tokens
-    this learner still holds (one get_many); each holds for the token's lifetime from its reveal."""
+    this learner still holds (one get_many), and until when that holds without a new reveal or
+    answer: each for the token's lifetime from its reveal (None: no reveal to end)."""
     keys = {_reveal_key(learner_id, question_id): question_id for question_id in question_ids}
     found = caches[REVEAL_CACHE].get_many(list(keys))
     reveals = {}
@@ -48,7 +51,10 @@ def study_reveals(learner_id: int, question_ids: list[int]) -> dict[int, tuple[s
             continue  # expired within the cache's timeout, or not ours: the check is open again
         if token.revealed_ms is not None and token.mode == Mode.STUDY:
             reveals[keys[key]] = (token.key, token.revealed_ms, str(raw))
-    return reveals
+    if not reveals:
+        return reveals, None
+    first = min(revealed_ms for _key, revealed_ms, _raw in reveals.values())
+    return reveals, datetime.fromtimestamp(first / 1000, tz=UTC) + timedelta(seconds=TOKEN_MAX_AGE)
 
 
 def check_jump(question: Question, label: str | None = None) -> dict[str, str]:
@@ -131,7 +137,9 @@ def check_states(
     """
     if not question_ids:
         return {}
-    reveals = dict(study_reveals(learner_id, question_ids) if reveals is None else reveals)
+    if reveals is None:
+        reveals, _ends = study_reveals(learner_id, question_ids)
+    reveals = dict(reveals)
     if recent is None:
         recent, _until = recent_answers(learner_id=learner_id, question_ids=question_ids, now=now)
     latest = dict(recent)

@@ -22,9 +22,8 @@ from courses import content_cache
 from courses.access import catalog_versions
 from lessons.bearings import ContinuePoint, continue_points
 from mastery.levels import Level
-from mastery.models import ReviewCard
 from mastery.queries import learner_dashboard
-from mastery.snapshot import RECALL_MARK, dashboard_from, dashboard_state, recall_mark
+from mastery.snapshot import RECALL_MARK, dashboard_from, dashboard_state, drawn_until, recall_mark
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -46,8 +45,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         body = _body(user, today=today, tz=tz, now=now)
         # Where to continue, one rule with the catalog and the course page (lessons/bearings.py).
         points = continue_points(user.pk, dict(catalog_versions(user))).values()
-        until = min(recall_mark(now) + RECALL_MARK, ReviewCard.objects.due_changes_at(user, now, tz))
-        return (body, [p for p in points if p.started]), until
+        return (body, [p for p in points if p.started]), drawn_until(user, now, tz)
 
     # Kept for the learner until their next write, a content change, a card falling due or the
     # next recall mark (accounts/learner_cache.py): a page view in between reads no row.

@@ -37,7 +37,7 @@ from mastery.services import (
     recall_enroll,
     review_queue,
 )
-from mastery.snapshot import RECALL_MARK, recall_mark
+from mastery.snapshot import drawn_until
 from quizzes.access import get_recall_plan_for_user
 from quizzes.checks import check_jump, check_result_context
 from quizzes.forms import (
@@ -209,7 +209,7 @@ def _queue(*, learner: User, profile: Profile, now: datetime) -> Queue:
             first = cards[0] if cards else None
         else:
             upcoming = ReviewCard.objects.not_due_for(learner, now, tz).aggregate(first=Min("due"))["first"]
-        until = min(ReviewCard.objects.due_changes_at(learner, now, tz), recall_mark(now) + RECALL_MARK)
+        until = drawn_until(learner, now, tz)
         queue = Queue(done_today=done_today, due_total=len(due), first=first, upcoming=upcoming, until=until)
         return queue, until
 
