@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.days import day_start, local_date
 from accounts.services import profile_for
 from lessons.models import Lesson
-from mastery import scheduling
+from mastery import pending, scheduling
 from mastery.levels import probability_at
 from mastery.models import (
     Attempt,
@@ -271,17 +271,24 @@ def _checklist_grade(question: Question, answer: AnswerChoice) -> Grade | None:
 
 
 def mastery_recompute_enqueue(*, learner_id: int, concept_ids: list[int]) -> bool:
-    """Queue the after-attempt recompute; False (logged) when the broker cannot be reached.
+    """Queue the after-attempt recompute of these concepts; False (logged) when the broker cannot be reached.
 
+    Answers that come while the learner's recompute waits join it (mastery.pending): one task
+    per learner at a time, run DELAY_S after the first answer, whatever their pace.
     The attempt is already committed: losing the broker must not lose the answer or turn
     the learner's request into an error. The nightly run recomputes every learner with
     attempts, so a missed recompute is caught up then.
     """
     # Imported here: mastery.tasks imports this module for its own services.
-    from mastery.tasks import recompute_mastery
+    from mastery.tasks import recompute_pending
 
     try:
-        recompute_mastery.delay(learner_id, concept_ids)
+        if pending.add(learner_id, concept_ids):
+            try:
+                recompute_pending.apply_async((learner_id,), countdown=pending.DELAY_S)
+            except Exception:
+                pending.unqueue(learner_id)
+                raise
     except Exception:  # kombu/redis raise several unrelated types when the broker is down
         logger.warning("could not queue the mastery recompute of learner %s", learner_id, exc_info=True)
         return False

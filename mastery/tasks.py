@@ -8,6 +8,7 @@ from celery import group, shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from mastery import pending
 from mastery.nightly import nightly_chunk, nightly_finish, nightly_plan, pending_chunks
 from mastery.progress import mastery_recompute
 from mastery.services import course_memory_fit_all, digest_send_all, recall_queue_prepare_all
@@ -27,10 +28,26 @@ RETRY = {
 
 @shared_task(**RETRY)
 def recompute_mastery(learner_id: int, concept_ids: list[int] | None = None) -> None:
-    """After attempts: recompute the given concepts (all when None), then the learner's dashboard."""
+    """Recompute the given concepts of a learner (all when None), then the learner's dashboard."""
+    _recompute(learner_id, concept_ids)
+
+
+def _recompute(learner_id: int, concept_ids: list[int] | None) -> None:
     now = timezone.now()
     mastery_recompute(learner_id=learner_id, concept_ids=concept_ids, now=now)
     snapshots_build([learner_id], now)
+
+
+@shared_task(**RETRY)
+def recompute_pending(learner_id: int) -> None:
+    """After answers: recompute the concepts the learner's answers since the last run touched
+    (mastery.pending gathers them), then their dashboard; on failure they wait for the retry."""
+    concept_ids = pending.take(learner_id)
+    try:
+        _recompute(learner_id, sorted(concept_ids))
+    except Exception:
+        pending.put_back(learner_id, concept_ids)
+        raise
 
 
 @shared_task(**RETRY)

@@ -15,6 +15,11 @@ Two markers, registered here because they only concern this folder:
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,3 +93,52 @@ def stack() -> Stack:
         database_url=os.environ["DATABASE_URL"],
         redis_url=os.environ["REDIS_URL"],
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A Redis server of the test's own on a free port (skipped without redis-server, failed in CI)."""
+    server = shutil.which("redis-server")
+    if server is None:
+        reason = "redis-server is not installed (apt-get install redis-server); this test needs one"
+        if required("STUDYHALL_REQUIRE_STACK") or required("STUDYHALL_REQUIRE_POSTGRES"):
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            server,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", port)) == 0, "redis", timeout=20)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(10)

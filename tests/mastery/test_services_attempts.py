@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from lessons.models import Lesson
-from mastery import tasks
+from mastery import pending, tasks
 from mastery.models import Attempt, ConceptMastery, Grade, LessonRead, Mode, ReviewCard
 from mastery.services import (
     AttemptInvalid,
@@ -51,9 +51,9 @@ def rev_choice() -> Question:
 
 @pytest.fixture
 def rev_delay(monkeypatch: pytest.MonkeyPatch) -> mock.Mock:
-    delay = mock.Mock()
-    monkeypatch.setattr(tasks.recompute_mastery, "delay", delay)
-    return delay
+    send = mock.Mock()
+    monkeypatch.setattr(tasks.recompute_pending, "apply_async", send)
+    return send
 
 
 def _option(question: Question, text: str) -> Option:
@@ -182,8 +182,46 @@ def test_on_commit_enqueues_the_recompute_exactly_once(
         attempt_record(learner=student, question=rev_free, key="k", mode=Mode.STUDY, grade=Grade.GOOD)
 
     assert len(enqueued(callbacks)) == 1
-    concept_ids = sorted(rev_free.concepts.values_list("pk", flat=True))
-    rev_delay.assert_called_once_with(student.pk, concept_ids)
+    concept_ids = set(rev_free.concepts.values_list("pk", flat=True))
+    rev_delay.assert_called_once_with((student.pk,), countdown=pending.DELAY_S)
+    assert pending.take(student.pk) == concept_ids
+
+
+def test_answers_while_a_recompute_waits_join_it(
+    student: User, rev_free: Question, rev_delay: mock.Mock, django_capture_on_commit_callbacks
+) -> None:
+    other = QuestionFactory(course=rev_free.course)
+    other.concepts.add(ConceptFactory(course=rev_free.course))
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_record(learner=student, question=rev_free, key="a", mode=Mode.STUDY, grade=Grade.GOOD)
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_record(learner=student, question=other, key="b", mode=Mode.STUDY, grade=Grade.GOOD)
+
+    # One task for both answers, which takes the concepts of both.
+    rev_delay.assert_called_once()
+    both = set(rev_free.concepts.values_list("pk", flat=True)) | set(
+        other.concepts.values_list("pk", flat=True)
+    )
+    assert pending.take(student.pk) == both
+    # Once it has taken them, the next answer queues the next task, with only its own concepts.
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_record(learner=student, question=other, key="c", mode=Mode.STUDY, grade=Grade.GOOD)
+    assert rev_delay.call_count == 2
+    assert pending.take(student.pk) == set(other.concepts.values_list("pk", flat=True))
+
+
+def test_another_learners_recompute_waiting_does_not_hold_back_this_ones(
+    student: User,
+    outsider: User,
+    rev_free: Question,
+    rev_delay: mock.Mock,
+    django_capture_on_commit_callbacks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_record(learner=outsider, question=rev_free, key="o", mode=Mode.STUDY, grade=Grade.GOOD)
+        attempt_record(learner=student, question=rev_free, key="s", mode=Mode.STUDY, grade=Grade.GOOD)
+
+    assert [c.args[0] for c in rev_delay.call_args_list] == [(outsider.pk,), (student.pk,)]
 
 
 def test_cram_also_enqueues_the_recompute(
@@ -261,7 +299,8 @@ def test_lesson_mark_read_keeps_the_first_date(student: User) -> None:
 def test_broker_down_still_records_the_attempt(
     student: User, rev_free: Question, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks
 ) -> None:
-    monkeypatch.setattr(tasks.recompute_mastery, "delay", mock.Mock(side_effect=ConnectionError("no broker")))
+    send = mock.Mock(side_effect=ConnectionError("no broker"))
+    monkeypatch.setattr(tasks.recompute_pending, "apply_async", send)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         attempt, created = attempt_record(
             learner=student, question=rev_free, key="down", mode=Mode.STUDY, grade=Grade.GOOD, now=NOW
@@ -269,3 +308,7 @@ def test_broker_down_still_records_the_attempt(
     assert created and len(enqueued(callbacks)) == 1
     assert Attempt.objects.filter(pk=attempt.pk).exists()
     assert ReviewCard.objects.filter(learner=student, question=rev_free).exists()
+    # Nothing waits for the task that could not be sent: the next answer tries to queue one again.
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_record(learner=student, question=rev_free, key="again", mode=Mode.STUDY, grade=Grade.GOOD)
+    assert send.call_count == 2

@@ -10,7 +10,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from lessons.models import Depth
-from mastery import tasks
+from mastery import pending, tasks
 from mastery.models import Attempt, ConceptMastery, Grade, Level, Mode
 from mastery.services import attempt_record
 from tests.factories import (
@@ -133,3 +133,32 @@ def test_retries_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(calls) == tasks.nightly_mastery_decay.max_retries + 1 == 6
     assert tasks.recompute_mastery.max_retries == 5
     assert DatabaseError in tasks.recompute_mastery.autoretry_for
+
+
+def test_the_pending_recompute_takes_what_answers_left_and_puts_it_back_on_a_blip(
+    student: User, mast_question, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    AttemptFactory(learner=student, question=mast_question, grade=Grade.GOOD)
+    concept_ids = set(mast_question.concepts.values_list("pk", flat=True))
+    assert pending.add(student.pk, concept_ids) is True
+    real = tasks.mastery_recompute
+    seen: list[object] = []
+
+    def flaky(**kwargs: object) -> int:
+        seen.append(kwargs["concept_ids"])
+        if len(seen) == 1:
+            # The concepts were taken: a second answer now queues a task of its own.
+            assert pending.add(student.pk, []) is True
+            raise DatabaseError("connection reset")
+        return real(**kwargs)
+
+    monkeypatch.setattr(tasks, "mastery_recompute", flaky)
+
+    result = tasks.recompute_pending.apply(args=(student.pk,), throw=False)
+
+    assert result.successful()
+    assert seen == [sorted(concept_ids), sorted(concept_ids)]  # the retry found them put back
+    assert ConceptMastery.objects.get(learner=student).level == Level.FAMILIAR
+    assert pending.take(student.pk) == set()
+    assert tasks.recompute_pending.max_retries == 5
+    assert DatabaseError in tasks.recompute_pending.autoretry_for
