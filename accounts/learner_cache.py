@@ -60,6 +60,7 @@ class StampsOnCommit:
 
     def __init__(self) -> None:
         self.ids: set[int] = set()
+        self.read_since = False  # a part was read after the last stamp (read_parts says so)
 
     def __call__(self) -> None:
         _stamp(self.ids)
@@ -79,17 +80,27 @@ def learner_changed(learner_ids: Iterable[int]) -> None:
     ids = {int(pk) for pk in learner_ids}
     if not ids:
         return
-    _stamp(ids)
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
+        _stamp(ids)
         return  # autocommit: the rows are committed already
-    pending = next(
-        (func for _sids, func, _robust in connection.run_on_commit if isinstance(func, StampsOnCommit)), None
-    )
+    pending = _pending(connection)
     if pending is None:
         pending = StampsOnCommit()
         transaction.on_commit(pending)
+    # A learner this transaction stamped already is not stamped again now (an answer writes an
+    # attempt, then a card: one new stamp then, one at commit), unless a part was read since.
+    fresh = ids - pending.ids if not pending.read_since else ids
+    pending.read_since = False
+    if fresh:
+        _stamp(fresh)
     pending.ids |= ids
+
+
+def _pending(connection: Any) -> StampsOnCommit | None:
+    return next(
+        (func for _sids, func, _robust in connection.run_on_commit if isinstance(func, StampsOnCommit)), None
+    )
 
 
 def _stamp_made(learner_id: int) -> str:
@@ -140,6 +151,9 @@ class Parts:
 def read_parts(learner_id: int, *parts: str) -> Parts:
     """The learner's stamp and the named parts in one cache read."""
     keys = {part: _part_key(learner_id, part) for part in parts}
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and (pending := _pending(connection)) is not None:
+        pending.read_since = True  # a write after this read stamps again at once
     found = cache.get_many([_stamp_key(learner_id), *keys.values()])
     stamp = found.get(_stamp_key(learner_id))
     if stamp is None:

@@ -101,10 +101,12 @@ def key(kind: str, course_id: int, version: int, *parts: object) -> str:
 
 # A web process also keeps the entries it read last (MEMO_SIZE of them): a key made by key() holds
 # its course's content version, so what is under it never changes and the process may reuse it
-# without a round trip to Redis or unpickling a rendered lesson again. Only values under such
-# keys go through cached() and cached_many(); clear() empties this too. Only values no caller can
-# change are kept so (a string, a number, a frozen dataclass, a tuple or dict of strings): each
-# request of the process gets the same object, where Redis gives each its own copy.
+# without a round trip to Redis or unpickling a rendered lesson again. A visitor page (and any
+# value kept per epoch) is reused the same way while the epoch it was kept in is current. Only
+# values under such keys go through cached(), cached_many() and epoch_read(); clear() empties this.
+# Only values no caller can change are kept so (a string, a number, a frozen dataclass, a tuple
+# or dict of strings): each request of the process gets the same object, where Redis gives each
+# its own copy.
 MEMO_SIZE = 256
 _memo: OrderedDict[str, Any] = OrderedDict()
 _memo_lock = threading.Lock()
@@ -337,20 +339,33 @@ def epoch_read(cache_key: str) -> tuple[int, Any]:
 
     A value is kept as (epoch, value) under a key without the epoch, so the epoch and the
     value come in one read; a value kept in an older epoch is a miss (and is overwritten).
+    What this process read last is reused while the epoch stays (the memo above): then the
+    round trip reads the epoch alone, not a whole page again.
     """
     store = caches[CACHE_ALIAS]
-    found = store.get_many([EPOCH_KEY, cache_key])
-    current = found.get(EPOCH_KEY)
-    if current is None:
-        current = epoch()
-    kept = found.get(cache_key)
+    kept = _memo_get(cache_key)
+    if kept is not None:
+        current = store.get(EPOCH_KEY)
+        if current is None:
+            current = epoch()
+        if kept[0] == current:
+            return int(current), kept[1]
+        kept = store.get(cache_key)  # the epoch moved on: another process may have kept it anew
+    else:
+        found = store.get_many([EPOCH_KEY, cache_key])
+        current = found.get(EPOCH_KEY)
+        if current is None:
+            current = epoch()
+        kept = found.get(cache_key)
     if kept is not None and kept[0] == current:
+        _memo_put(cache_key, kept)
         return int(current), kept[1]
     return int(current), None
 
 
 def epoch_store(cache_key: str, current: int, value: Any) -> None:
     caches[CACHE_ALIAS].set(cache_key, (current, value), TIMEOUT)
+    _memo_put(cache_key, (current, value))
 
 
 def epoch_cached(cache_key: str, build: Callable[[], T | None]) -> T | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from accounts.learner_cache import read_parts
@@ -172,13 +173,44 @@ def lesson_detail(request: HttpRequest, course_slug: str, module_slug: str, less
     body = content_cache.cached(
         key, lambda: lesson_body_build(course_slug, module_slug, lesson_slug, request.user)
     )
-    context: dict[str, Any] = {"body": body, **body.slugs, "mode": "study", "here": body.url}
     if signed_in:
-        context.update(learner_parts(request, body, ref.pk))
-    else:
-        context["body_html"] = content_cache.csrf_fill(request, body.visitor_body)
+        response = HttpResponse(learner_page(request, body, ref.pk, ref.version))
+        return content_cache.content_headers(response, request)
+    context: dict[str, Any] = {"body": body, **body.slugs, "mode": "study", "here": body.url}
+    context["body_html"] = content_cache.csrf_fill(request, body.visitor_body)
     response = render(request, TEMPLATE, context)
     return content_cache.content_headers(response, request)
+
+
+PAGE_HOLDS = timedelta(hours=1)
+
+
+def _token_slot(question_id: int) -> str:
+    return f"{TOKEN_SLOT}-{question_id}-"
+
+
+def learner_page(request: HttpRequest, body: LessonBody, lesson_id: int, version: int) -> str:
+    """The signed-in learner's whole lesson page, kept for them while their sitting holds
+    (accounts/learner_cache.py) at this content version; each request puts in a fresh check
+    token per question and its own CSRF token."""
+    learner = cast(User, request.user)
+    now = timezone.now()
+    name = f"lesson-page:{lesson_id}:{version}"
+    parts = read_parts(learner.pk, name)
+    kept = parts.get(name, now)
+    if kept is None:
+        slots = {pk: _token_slot(pk) for pk in body.question_ids.values()}
+        own, sitting = learner_parts(request, body, lesson_id, tokens=slots)
+        context = {"body": body, **body.slugs, "mode": "study", "here": body.url, **own}
+        kept = (list(slots), content_cache.render_kept(request, TEMPLATE, context))
+        # At most PAGE_HOLDS: an answered check says when it comes back ("in 3 days") from now.
+        until = min(sitting.until or now + PAGE_HOLDS, now + PAGE_HOLDS)
+        parts.keep(name, kept, until=until, now=now)
+    question_ids, html = kept
+    for pk in question_ids:
+        token = check_token_issue(learner_id=learner.pk, question_id=pk, mode="study")
+        html = html.replace(_token_slot(pk), token)
+    return content_cache.csrf_fill(request, html)
 
 
 @dataclass(frozen=True)
@@ -188,15 +220,18 @@ class Sitting:
     recent: dict[int, Attempt]  # question id → the latest study answer still in the sitting
     reveals: dict[int, tuple[str, int, str]]  # question id → a reveal not graded yet (quizzes.checks)
     read: LessonRead | None
+    until: datetime | None  # when an answer or a reveal leaves the sitting (None: at the next write)
 
 
-def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dict[str, Any]:
-    """The signed-in learner's parts of a lesson page: check tokens, checks already answered or
-    revealed, read state. An open check is its kept HTML with the learner's token and option
-    order put in; only a check in another state is rendered (and loads the questions)."""
+def learner_parts(
+    request: HttpRequest, body: LessonBody, lesson_id: int, *, tokens: dict[int, str]
+) -> tuple[dict[str, Any], Sitting]:
+    """The signed-in learner's parts of a lesson page (body with checks already answered or
+    revealed, read state) and the sitting they come from. An open check is its kept HTML with the
+    learner's token (`tokens`, question id → token or its slot) and option order put in; only a
+    check in another state is rendered (and loads the questions)."""
     learner = cast(User, request.user)
     ids = list(body.question_ids.values())
-    tokens = {pk: check_token_issue(learner_id=learner.pk, question_id=pk, mode="study") for pk in ids}
     loaded: dict[str, dict[str, Question]] = {}
 
     def questions() -> dict[str, Question]:
@@ -215,7 +250,7 @@ def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dic
             reveals, reveals_until = study_reveals(learner.pk, ids)
         read = LessonRead.objects.filter(learner_id=learner.pk, lesson_id=lesson_id).first()
         until = min((end for end in (answers_until, reveals_until) if end is not None), default=None)
-        return Sitting(recent=recent, reveals=reveals, read=read), until
+        return Sitting(recent=recent, reveals=reveals, read=read, until=until), until
 
     # The learner's answers and reveals in this sitting and the read mark: kept until their next
     # write or until one leaves the sitting (accounts/learner_cache.py).
@@ -249,7 +284,7 @@ def learner_parts(request: HttpRequest, body: LessonBody, lesson_id: int) -> dic
             result=states.get(question_id, {}) if question_id is not None else {},
         )
         html.append(render_to_string(f"{TEMPLATE}#lesson-part", {**context, "part": part, "user": learner}))
-    return {"body_html": content_cache.csrf_fill(request, "".join(html)), "read": sitting.read}
+    return {"body_html": mark_safe("".join(html)), "read": sitting.read}, sitting  # our own HTML
 
 
 def _questions_load(request: HttpRequest, body: LessonBody) -> dict[str, Question]:

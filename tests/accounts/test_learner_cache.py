@@ -9,7 +9,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import models
+from django.db import models, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -65,6 +65,24 @@ def test_a_part_built_while_a_write_commits_is_not_served_after_it(student: User
     learner_changed([student.pk])  # a write commits while the part is being built
     parts.keep("p", "built from the old rows", until=None, now=now)
     assert read_parts(student.pk, "p").get("p", now) is None
+
+
+def test_a_transactions_second_write_stamps_again_only_after_a_read(student: User) -> None:
+    """An answer writes an attempt and then a card: one stamp at once (and one at commit), but a
+    part read between two writes of one transaction is stale after the second, which stamps too."""
+    now = timezone.now()
+    with transaction.atomic():
+        before = read_parts(student.pk, "p").stamp
+        learner_changed([student.pk])
+        first = cache.get(f"learner-stamp:{student.pk}")
+        learner_changed([student.pk])  # no part read since the stamp this write would renew
+        second = cache.get(f"learner-stamp:{student.pk}")
+        read_parts(student.pk, "p").keep("p", "between the writes", until=None, now=now)
+        learner_changed([student.pk])
+        assert read_parts(student.pk, "p").get("p", now) is None
+
+    assert first != before
+    assert second == first
 
 
 def test_every_model_of_a_learners_rows_gives_them_a_new_stamp() -> None:

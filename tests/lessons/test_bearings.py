@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
+from courses import content_cache
 from courses.models import Course
 from lessons.bearings import continue_points
 from lessons.models import Lesson
@@ -75,10 +76,10 @@ def test_restored_page_query_count_does_not_grow(
     for question in course.questions.filter(slug__in=lesson.check_slugs()):
         AttemptFactory(learner=student, question=question, mode=Mode.STUDY, grade=Grade.HARD)
     student_client.get(lesson.get_absolute_url())  # warm the content cache
-    # session, their cards' due times; the user, the sitting's attempts and the read state are
-    # kept for the learner (accounts/learner_cache.py), the access check of a course open to all
-    # is cached content
-    with django_assert_num_queries(2):
+    # the session only: the page with the sitting's attempts, their cards' due times and the
+    # read state is kept for the learner (accounts/learner_cache.py), the access check of a course
+    # open to all is cached content
+    with django_assert_num_queries(1):
         html = student_client.get(lesson.get_absolute_url()).content.decode()
     assert html.count("is-graded") + html.count("is-answered") == 6
 
@@ -259,3 +260,53 @@ def test_catalog_offers_continue_only_in_begun_courses(student: User, student_cl
     assert f"Continue with {_lessons(begun)[1].title}" in html
     assert html.count("Continue with") == 1
     assert fresh.title in html
+
+
+@pytest.mark.django_db
+def test_a_kept_lesson_page_gives_each_view_its_own_tokens_and_moves_on_after_a_grade(
+    student: User, student_client: Client
+) -> None:
+    course = build_course(checks_per_lesson=3)
+    lesson = _lessons(course)[0]
+    questions = {q.slug: q for q in course.questions.filter(slug__in=lesson.check_slugs())}
+    student_client.get(lesson.get_absolute_url())
+
+    # The second view is the kept page: no template is rendered, yet the tokens are fresh.
+    second = student_client.get(lesson.get_absolute_url())
+    third = student_client.get(lesson.get_absolute_url())
+    assert second.templates == [] and third.templates == []
+    tokens = re.findall(r'name="token" value="([^"]+)"', second.content.decode())
+    again = re.findall(r'name="token" value="([^"]+)"', third.content.decode())
+    assert len(tokens) == len(questions) == 3 and not set(tokens) & set(again)
+    assert "STUDYHALLTOKENSLOT" not in second.content.decode()
+    read = {check_token_read(token, learner_id=student.pk, question_id=None).question_id for token in tokens}
+    assert read == {q.pk for q in questions.values()}  # each check its own question's token
+    assert content_cache.CSRF_PLACEHOLDER not in second.content.decode()
+    assert student_client.cookies.get("csrftoken")
+
+    # A grade is a write: the next view is drawn again and shows it.
+    free = next(q for q in questions.values() if not q.is_choice)
+    token = check_token_for(student, free, revealed=True)
+    student_client.post(free.grade_url(), {"token": token, "grade": "3"}, HTTP_HX_REQUEST="true")
+    after = student_client.get(lesson.get_absolute_url())
+    assert after.templates != [] and "Marked: Good" in after.content.decode()
+
+
+@pytest.mark.django_db
+def test_another_learner_never_gets_the_kept_page_of_the_first(
+    student: User, student_client: Client, outsider: User
+) -> None:
+    course = build_course(checks_per_lesson=1)
+    lesson = _lessons(course)[0]
+    question = course.questions.get(slug=lesson.check_slugs()[0])
+    AttemptFactory(learner=student, question=question, mode=Mode.STUDY, grade=Grade.GOOD)
+    student_client.get(lesson.get_absolute_url())
+    student_client.get(lesson.get_absolute_url())
+    other = Client()
+    other.force_login(outsider)
+
+    html = other.get(lesson.get_absolute_url()).content.decode()
+
+    assert "is-graded" not in html and "is-answered" not in html
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    assert check_token_read(token, learner_id=outsider.pk, question_id=question.pk).learner_id == outsider.pk
