@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import models
 from django.db.models import Prefetch, Q
 
 from courses import content_cache
 from courses.access import User, course_facts, course_visible_q, missing
+from courses.models import Course, Module
 from lessons.models import Lesson, Section
 from quizzes.models import Option, Question, Quiz, QuizItem, RecallDay, RecallPlan, RecallPrompt
 
@@ -87,11 +89,27 @@ def get_question_for_user(user: User, course_slug: str, question_slug: str) -> Q
     return question
 
 
+def _heavy_text(prefix: str, model: type[models.Model]) -> list[str]:
+    """The long text columns of a related row (a lesson's body, a course's description): a
+    question's check never shows them, and a cached question would carry them on every read."""
+    return [
+        f"{prefix}{f.name}"
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.TextField | models.JSONField)
+    ]
+
+
 def _question_load(where: Q, *, for_cache: bool) -> Question | None:
     """The question with what its check needs; to be cached, with its concepts and section label too."""
     rows = Question.objects.select_related(*QUESTION_RELATED).prefetch_related(_options()).filter(where)
     if for_cache:
-        rows = rows.prefetch_related("concepts")
+        heavy = [
+            *_heavy_text("lesson__", Lesson),
+            *_heavy_text("lesson__module__", Module),
+            *_heavy_text("lesson__module__course__", Course),
+            *_heavy_text("course__", Course),
+        ]
+        rows = rows.prefetch_related("concepts").defer(*heavy)
     question = rows.first()
     if question is not None and for_cache:
         question.known_section_label = section_labels([question]).get(question.pk, "")  # type: ignore[attr-defined]

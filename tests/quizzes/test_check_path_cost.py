@@ -104,3 +104,20 @@ def test_a_course_memory_change_reaches_the_answer_path(question: Question) -> N
     assert scheduling.course_model(question.course_id).desired_retention == scheduling.DEFAULT_RETENTION
     CourseMemory.objects.create(course_id=question.course_id, desired_retention=0.8)
     assert scheduling.course_model(question.course_id).desired_retention == 0.8
+
+
+def test_the_cached_question_leaves_its_lessons_body_behind(student, django_assert_num_queries) -> None:
+    from quizzes.access import get_question_for_user
+    from tests.factories import LessonFactory
+
+    lesson = LessonFactory(body_md="long " * 2000, body_html="<p>" + "long " * 2000 + "</p>")
+    question = QuestionFactory(course=lesson.module.course, lesson=lesson, slug="light")
+    get_question_for_user(student, question.course.slug, question.slug)
+
+    cached = get_question_for_user(student, question.course.slug, question.slug)
+
+    assert {"body_md", "body_html", "toc"} <= cached.lesson.get_deferred_fields()
+    assert "description_html" in cached.course.get_deferred_fields()
+    # What a check shows of its lesson and course needs no query.
+    with django_assert_num_queries(0):
+        assert cached.section_url() and cached.lesson.title and cached.course.title
