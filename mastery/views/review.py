@@ -255,7 +255,8 @@ def _region_kept(request: HtmxHttpRequest, *, learner: User, profile: Profile, n
     today = local_date(now, profile.tz)
     tally = _tally(request, today.isoformat())
     # The tally is the session's: another browser of the same learner has its own.
-    part = f"review-region:{content_cache.epoch()}:{today.isoformat()}:{sorted(tally.grades.items())}"
+    counts = ",".join(f"{grade}x{count}" for grade, count in sorted(tally.grades.items()))
+    part = f"review-region:{content_cache.epoch()}:{today.isoformat()}:{counts}"
     parts = read_parts(learner.pk, part)
     kept = parts.get(part, now)
     if kept is None:
