@@ -16,12 +16,14 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils import timezone
+from django.utils.html import conditional_escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import reswap, retarget
 from django_htmx.middleware import HtmxDetails
 
 from config.middleware import bad_request
+from courses import content_cache
 from lessons.models import Lesson
 from mastery import models as mastery_models
 from mastery.recall import DayState, WeekView, week_view_load
@@ -32,6 +34,7 @@ from quizzes.forms import (
     MSG_CHOICE_NOT_GRADED,
     MSG_CHOICE_NOT_REVEALED,
     MSG_FREE_NOT_CHOICE,
+    TOKEN_SLOT,
     AnswerMissing,
     CheckForm,
     TokenInvalid,
@@ -342,6 +345,8 @@ def _check_post(request: HtmxHttpRequest, course_slug: str, question_slug: str, 
             if learner is not None and mode == "study":
                 # A lesson reloaded in this sitting shows the answer and the grades again.
                 check_reveal_keep(learner_id=learner.pk, question_id=question.pk, token=revealed)
+            if request.htmx:
+                return HttpResponse(_revealed_fragment(request, question, mode, revealed, next_url))
             context = {
                 "state": "revealed",
                 "grades": grade_buttons(),
@@ -374,6 +379,38 @@ def _check_post(request: HtmxHttpRequest, course_slug: str, question_slug: str, 
     except (AnswerMissing, TokenInvalid, AttemptInvalid) as exc:
         return check_error(request, question, str(exc), next_url)
     return _respond(request, question, {"next": next_url, **context})
+
+
+# Where the revealed fragment, kept per question and mode, takes the request's own return path.
+NEXT_SLOT = "STUDYHALLNEXTSLOT"
+
+
+def _revealed_fragment(
+    request: HtmxHttpRequest, question: Question, mode: str, token: str, next_url: str
+) -> str:
+    """The check showing its answer and the grade buttons: content, rendered once per question,
+    mode and content version, with this request's token, return path and CSRF token put in."""
+    course = question.course
+
+    def render_it() -> str:
+        context = {
+            "q": question,
+            "course": course,
+            "state": "revealed",
+            "grades": grade_buttons(),
+            "token": TOKEN_SLOT if token else "",  # a visitor's answer is not kept: no token
+            "mode": mode,
+            "next": NEXT_SLOT,
+            **check_jump(question),
+        }
+        return content_cache.render_kept(request, CHECK_FRAGMENT, context)
+
+    key = content_cache.key(
+        "check-revealed", course.pk, course.content_version, question.slug, mode, bool(token)
+    )
+    html = content_cache.cached(key, render_it)
+    html = html.replace(TOKEN_SLOT, token).replace(NEXT_SLOT, conditional_escape(next_url))
+    return content_cache.csrf_fill(request, html)
 
 
 @require_POST

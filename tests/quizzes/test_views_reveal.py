@@ -230,3 +230,37 @@ def test_a_visitors_or_failed_reveal_keeps_nothing(
     student_client.post(question.reveal_url(), {"token": "forged"}, **HTMX)
 
     assert store.get(f"check-revealed:{student.pk}:{question.pk}") is None
+
+
+def test_the_revealed_check_is_rendered_once_and_filled_per_request(
+    student_client: Client, student, outsider, question: Question, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from courses import content_cache
+
+    rendered: list[str] = []
+    real = content_cache.render_kept
+
+    def counting(*args: object, **kwargs: object) -> str:
+        rendered.append("x")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(content_cache, "render_kept", counting)
+    first = student_client.post(
+        question.reveal_url(), {"token": check_token_for(student, question), "next": "/a?x=1&y=2"}, **HTMX
+    )
+    other = Client()
+    other.force_login(outsider)
+    second = other.post(question.reveal_url(), {"token": check_token_for(outsider, question)}, **HTMX)
+
+    assert len(rendered) == 1  # the second learner got the kept fragment
+    html, again = first.content.decode(), second.content.decode()
+    assert "THE-ANSWER" in again and "STUDYHALL" not in html + again
+    token = re.search(r'name="token" value="([^"]+)"', again).group(1)
+    from quizzes.forms import check_token_read
+
+    read = check_token_read(token, learner_id=outsider.pk, question_id=question.pk)
+    assert read.learner_id == outsider.pk and read.revealed_ms is not None
+    assert 'name="next" value="/a?x=1&amp;y=2"' in html  # each its own return path, escaped
+    assert 'name="next" value="/a?x=1' not in again
+    csrf = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html + again)
+    assert len(csrf) == 2 and csrf[0] != csrf[1]
