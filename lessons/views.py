@@ -250,7 +250,8 @@ def learner_parts(
             reveals, reveals_until = study_reveals(learner.pk, ids)
         read = LessonRead.objects.filter(learner_id=learner.pk, lesson_id=lesson_id).first()
         until = min((end for end in (answers_until, reveals_until) if end is not None), default=None)
-        return Sitting(recent=recent, reveals=reveals, read=read, until=until), until
+        sitting = Sitting(recent=recent, reveals=reveals, read=read, until=until)
+        return sitting, sitting.until
 
     # The learner's answers and reveals in this sitting and the read mark: kept until their next
     # write or until one leaves the sitting (accounts/learner_cache.py).

@@ -10,7 +10,7 @@ made while it waits join it; an answer made after it took the set queues the nex
 Both steps are one Redis transaction each (MULTI), so an answer's concepts are either taken by
 the task that runs or find the flag gone and queue another: none is left behind. The set lives
 in the default cache's Redis (every web node and worker sees it). Without Redis (the embedded
-mode, whose tasks run in the request) a process-local set does the same inside one process.
+mode, whose tasks run in the request) the local-memory cache holds them, under a lock.
 """
 
 from __future__ import annotations
@@ -46,10 +46,9 @@ class _Local:
     lock = threading.Lock()
 
     def add(self, learner_id: int, concept_ids: list[int]) -> bool:
-        queued, concepts = _keys(learner_id)
         with self.lock:
-            cache.set(concepts, set(cache.get(concepts, set())) | set(concept_ids), FLAG_TTL_S * 2)
-            return bool(cache.add(queued, 1, FLAG_TTL_S))
+            self._join(learner_id, concept_ids)
+            return bool(cache.add(_keys(learner_id)[0], 1, FLAG_TTL_S))
 
     def take(self, learner_id: int) -> set[int]:
         queued, concepts = _keys(learner_id)
@@ -59,9 +58,13 @@ class _Local:
             return taken
 
     def put_back(self, learner_id: int, concept_ids: list[int]) -> None:
-        _queued, concepts = _keys(learner_id)
         with self.lock:
-            cache.set(concepts, set(cache.get(concepts, set())) | set(concept_ids), FLAG_TTL_S * 2)
+            self._join(learner_id, concept_ids)
+
+    @staticmethod
+    def _join(learner_id: int, concept_ids: list[int]) -> None:
+        concepts = _keys(learner_id)[1]
+        cache.set(concepts, set(cache.get(concepts, set())) | set(concept_ids), FLAG_TTL_S * 2)
 
     def unqueue(self, learner_id: int) -> None:
         with self.lock:
@@ -79,6 +82,12 @@ def _redis() -> object | None:
     return client.get_client(write=True)
 
 
+def _join(pipe: Any, concepts: str, ids: list[int]) -> None:
+    if ids:
+        pipe.sadd(concepts, *ids)
+        pipe.expire(concepts, FLAG_TTL_S * 2)
+
+
 def add(learner_id: int, concept_ids: Iterable[int]) -> bool:
     """Add these concepts to the learner's pending recompute; True if no task waits (queue one)."""
     ids = sorted({int(pk) for pk in concept_ids})
@@ -87,9 +96,7 @@ def add(learner_id: int, concept_ids: Iterable[int]) -> bool:
         return _local.add(learner_id, ids)
     queued, concepts = map(_raw, _keys(learner_id))
     pipe = client.pipeline(transaction=True)  # type: ignore[attr-defined]
-    if ids:
-        pipe.sadd(concepts, *ids)
-        pipe.expire(concepts, FLAG_TTL_S * 2)
+    _join(pipe, concepts, ids)
     pipe.set(queued, 1, nx=True, ex=FLAG_TTL_S)
     return bool(pipe.execute()[-1])
 
@@ -117,10 +124,8 @@ def put_back(learner_id: int, concept_ids: Iterable[int]) -> None:
     if client is None:
         _local.put_back(learner_id, ids)
         return
-    concepts = _raw(_keys(learner_id)[1])
     pipe = client.pipeline(transaction=True)  # type: ignore[attr-defined]
-    pipe.sadd(concepts, *ids)
-    pipe.expire(concepts, FLAG_TTL_S * 2)
+    _join(pipe, _raw(_keys(learner_id)[1]), ids)
     pipe.execute()
 
 
