@@ -20,6 +20,7 @@ import contextlib
 import dataclasses
 import functools
 import hashlib
+import pickle
 import threading
 import time
 from collections import OrderedDict
@@ -104,12 +105,17 @@ def key(kind: str, course_id: int, version: int, *parts: object) -> str:
 # without a round trip to Redis or unpickling a rendered lesson again. A visitor page (and any
 # value kept per epoch) is reused the same way while the epoch it was kept in is current. Only
 # values under such keys go through cached(), cached_many() and epoch_read(); clear() empties this.
-# Only values no caller can change are kept so (a string, a number, a frozen dataclass, a tuple
-# or dict of strings): each request of the process gets the same object, where Redis gives each
-# its own copy.
+# A value no caller can change (a string, a number, a frozen dataclass, a tuple or dict of
+# strings) is kept as it is and every request of the process gets the same object; any other
+# (a model instance: a question with its options) is kept as its pickle, and each request gets
+# its own copy of it, as it would from Redis, for the cost of unpickling it but no round trip.
 MEMO_SIZE = 256
 _memo: OrderedDict[str, Any] = OrderedDict()
 _memo_lock = threading.Lock()
+
+
+class _Pickled(bytes):
+    """A memo entry kept as its pickle (see above)."""
 
 
 def _memo_get(cache_key: str) -> Any | None:
@@ -117,7 +123,9 @@ def _memo_get(cache_key: str) -> Any | None:
         value = _memo.get(cache_key)
         if value is not None:
             _memo.move_to_end(cache_key)
-        return value
+    if isinstance(value, _Pickled):
+        return pickle.loads(value)  # written by _memo_put in this process
+    return value
 
 
 def _memoable(value: Any) -> bool:
@@ -133,10 +141,9 @@ def _memoable(value: Any) -> bool:
 
 
 def _memo_put(cache_key: str, value: Any) -> None:
-    if not _memoable(value):
-        return
+    kept = value if _memoable(value) else _Pickled(pickle.dumps(value, pickle.HIGHEST_PROTOCOL))
     with _memo_lock:
-        _memo[cache_key] = value
+        _memo[cache_key] = kept
         _memo.move_to_end(cache_key)
         while len(_memo) > MEMO_SIZE:
             _memo.popitem(last=False)

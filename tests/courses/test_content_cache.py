@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -321,3 +322,20 @@ def test_a_value_a_caller_could_change_is_never_shared_between_requests() -> Non
     first = content_cache.cached(key, lambda: question)
     second = content_cache.cached(key, lambda: question)
     assert first == second and first is not second  # each read its own copy, from the cache
+
+
+@pytest.mark.django_db
+def test_a_changeable_value_is_kept_as_its_pickle_and_read_without_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A model instance comes back from the process's memo (no cache read) as a fresh copy:
+    a change one request makes to its copy never reaches the next."""
+    question = QuestionFactory()
+    key = content_cache.key("memo-pickled", question.course_id, 1)
+    content_cache.cached(key, lambda: question)
+    store = content_cache.caches[content_cache.CACHE_ALIAS]
+    monkeypatch.setattr(store, "get", lambda *args, **kwargs: pytest.fail("asked the cache again"))
+    first: Any = content_cache.cached(key, lambda: pytest.fail("built again"))
+    first.prompt_md = "changed by one request"
+    second = content_cache.cached(key, lambda: pytest.fail("built again"))
+    assert second.pk == question.pk and second.prompt_md == question.prompt_md and second is not first
