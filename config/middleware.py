@@ -11,12 +11,17 @@ here, before any view runs, turns every one of them into a 400 that says what wa
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject
+from csp.middleware import CSPMiddleware as LibraryCSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.handlers.wsgi import WSGIHandler, WSGIRequest
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.http.multipartparser import MultiPartParserError
 from django.template import loader
 
@@ -77,6 +82,63 @@ class PermissionsPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
         return response
+
+
+# What a view's csp_update / csp_replace / csp_exempt decorators leave on a response.
+_CSP_OVERRIDES = tuple(
+    f"_csp_{kind}{suffix}" for kind in ("config", "update", "replace", "exempt") for suffix in ("", "_ro")
+)
+
+
+@functools.cache
+def _plain_policy(enforced: object, report_only: object) -> tuple[str, str]:
+    """The two headers' values for the settings' policies with no nonce and no view's change.
+
+    Keyed by the two settings (override_settings gives each its own entry): django-csp
+    rebuilds the same strings from them on every response otherwise."""
+    return build_policy(), build_policy(report_only=True)
+
+
+class CSPMiddleware(LibraryCSPMiddleware):
+    """django-csp's middleware, with the policy of a response no view changed built once.
+
+    A response whose page used the nonce, or whose view changed the policy, takes the
+    library's way (which builds its header for that response); so does a 404 or 500 in DEBUG,
+    and a path the policy excludes.
+    """
+
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
+        enforced = getattr(settings, "CONTENT_SECURITY_POLICY", None)
+        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+        if (
+            settings.DEBUG
+            or getattr(request, "_csp_nonce", None) is not None
+            or any(hasattr(response, name) for name in _CSP_OVERRIDES)
+            or any((policy or {}).get("EXCLUDE_URL_PREFIXES") for policy in (enforced, report_only))
+        ):
+            return super().process_response(request, response)
+        policy, policy_ro = _plain_policy(_Frozen(enforced), _Frozen(report_only))
+        if policy and HEADER not in response:
+            response[HEADER] = policy
+        if policy_ro and HEADER_REPORT_ONLY not in response:
+            response[HEADER_REPORT_ONLY] = policy_ro
+        # As the library does: a nonce asked for after the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)  # type: ignore[attr-defined]
+        return response
+
+
+class _Frozen:
+    """A settings value as a cache key: the same object is the same key (settings are not edited
+    in place; override_settings puts a new object)."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __hash__(self) -> int:
+        return id(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Frozen) and other.value is self.value
 
 
 def _set_encoding(request: WSGIRequest, value: str | None) -> None:
