@@ -17,7 +17,7 @@ place of a query per request; a change of the user row or the profile drops it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,6 +28,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+
+from config.cache import set_each
 
 T = TypeVar("T")
 
@@ -66,23 +68,27 @@ class StampsOnCommit:
         _stamp(self.ids)
 
 
-def _stamp(ids: Iterable[int]) -> None:
-    cache.set_many({_stamp_key(pk): _fresh() for pk in ids}, None)
+def _stamp(ids: Iterable[int], also: Mapping[str, tuple[Any, float | None]] | None = None) -> None:
+    set_each(cache, {**{_stamp_key(pk): (_fresh(), None) for pk in ids}, **(also or {})})
 
 
-def learner_changed(learner_ids: Iterable[int]) -> None:
+def learner_changed(
+    learner_ids: Iterable[int], *, also: Mapping[str, tuple[Any, float | None]] | None = None
+) -> None:
     """What these learners' pages show may have changed: new stamps now and when the writer commits.
 
     Now, so a reader inside the same transaction (a test, the rest of a request) sees the
     change; at commit, so a reader who kept a part built from the old rows between the first
-    stamp and the commit kept it under a stamp nobody asks for any more.
+    stamp and the commit kept it under a stamp nobody asks for any more. `also` holds the
+    cache writes that changed it (key → value, timeout), sent with the stamps in one round trip.
     """
     ids = {int(pk) for pk in learner_ids}
     if not ids:
+        set_each(cache, also or {})
         return
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        _stamp(ids)
+        _stamp(ids, also)
         return  # autocommit: the rows are committed already
     pending = _pending(connection)
     if pending is None:
@@ -92,8 +98,7 @@ def learner_changed(learner_ids: Iterable[int]) -> None:
     # attempt, then a card: one new stamp then, one at commit), unless a part was read since.
     fresh = ids - pending.ids if not pending.read_since else ids
     pending.read_since = False
-    if fresh:
-        _stamp(fresh)
+    _stamp(fresh, also)
     pending.ids |= ids
 
 

@@ -8,8 +8,10 @@ Django's cache handler already gives each thread its own backend instance.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -32,3 +34,24 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
+
+    def set_each(self, data: Mapping[str, tuple[Any, float | None]]) -> None:
+        """Write each key with its own timeout (None: no expiry), all in one round trip."""
+        client: Any = self._cache  # type: ignore[attr-defined]  # Django's private client, not typed
+        pipeline = client.get_client(write=True).pipeline(transaction=False)
+        for key, (value, timeout) in data.items():
+            raw = self.make_and_validate_key(key)
+            pipeline.set(raw, client._serializer.dumps(value), ex=None if timeout is None else int(timeout))
+        pipeline.execute()
+
+
+def set_each(store: BaseCache, data: Mapping[str, tuple[Any, float | None]]) -> None:
+    """Several writes with timeouts of their own: one round trip on Redis, one set each elsewhere."""
+    if not data:
+        return
+    writer = getattr(store, "set_each", None)
+    if writer is not None:
+        writer(data)
+        return
+    for key, (value, timeout) in data.items():
+        store.set(key, value, timeout)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.core.cache import caches
+from django.core.cache import cache
 
 from accounts.learner_cache import learner_changed
 from mastery.models import Attempt, Grade, Mode
@@ -17,8 +17,8 @@ from quizzes.models import Option, Question
 
 # A reveal that is not graded yet writes no attempt; the shared cache (Redis in production,
 # so every web node sees it) keeps its revealed token for the sitting instead of a DB write
-# on the reveal path, a hot path.
-REVEAL_CACHE = "default"
+# on the reveal path, a hot path. It is the learner cache's own (the default alias), so the
+# token goes with the learner's new stamp in one write (learner_changed's `also`).
 
 
 def _reveal_key(learner_id: int, question_id: int) -> str:
@@ -31,8 +31,8 @@ def check_reveal_keep(*, learner_id: int, question_id: int, token: str) -> None:
     Kept under learner + question for the token's lifetime: the revealed token itself, so
     the grade given after a reload is the same attempt (same key) with the same reveal time.
     """
-    caches[REVEAL_CACHE].set(_reveal_key(learner_id, question_id), token, timeout=TOKEN_MAX_AGE)
-    learner_changed([learner_id])  # a lesson page kept for the learner shows it now
+    # A lesson page kept for the learner shows it now: a new stamp, in the same round trip.
+    learner_changed([learner_id], also={_reveal_key(learner_id, question_id): (token, TOKEN_MAX_AGE)})
 
 
 def study_reveals(
@@ -42,7 +42,7 @@ def study_reveals(
     this learner still holds (one get_many), and until when that holds without a new reveal or
     answer: each for the token's lifetime from its reveal (None: no reveal to end)."""
     keys = {_reveal_key(learner_id, question_id): question_id for question_id in question_ids}
-    found = caches[REVEAL_CACHE].get_many(list(keys))
+    found = cache.get_many(list(keys))
     reveals = {}
     for key, raw in found.items():
         try:

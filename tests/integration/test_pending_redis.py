@@ -75,3 +75,25 @@ def test_racing_answers_and_takes_lose_nothing(redis_cache: None) -> None:
     assert sorted(every) == list(range(answered))  # each concept taken exactly once
     # Fewer tasks than answers, and never more than the takes that emptied a waiting set.
     assert 1 <= len(queued) <= len(taken)
+
+
+def test_writes_with_their_own_timeouts_go_in_one_round_trip(redis_cache: None) -> None:
+    """config.cache.set_each: a stamp with no expiry and a reveal kept for a day, one pipeline."""
+    from config.cache import set_each
+
+    client = cache._cache.get_client(write=True)
+    sent: list[int] = []
+    execute = client.pipeline(transaction=False).__class__.execute
+
+    def counted(pipe: object, *args: object, **kwargs: object) -> object:
+        sent.append(len(pipe.command_stack))
+        return execute(pipe, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(client.pipeline(transaction=False).__class__, "execute", counted)
+        set_each(cache, {"kept-for-ever": ({"a": 1}, None), "kept-a-while": ("token", 300)})
+    assert sent == [2]
+    assert cache.get("kept-for-ever") == {"a": 1} and cache.get("kept-a-while") == "token"
+    raw = client.ttl
+    assert raw(cache.make_and_validate_key("kept-for-ever")) == -1  # no expiry
+    assert 0 < raw(cache.make_and_validate_key("kept-a-while")) <= 300
