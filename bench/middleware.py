@@ -4,8 +4,10 @@
   the view and the template included) and answer with the count in ``X-Bench-Query-Count``.
   Only requests that ask are wrapped: the timed runs do not send it, so they pay nothing.
 - ``X-Bench-Cold: 1`` — clear the content cache (the cache alias ``content``) before the
-  request, so the page is built from the database as after an author's save. Without such
-  an alias in CACHES there is nothing to clear and the header changes nothing.
+  request, so the page is built from the database as after an author's save. Only that
+  alias: on Redis it shares a database with the sessions, the signed-in user, rate limits
+  and learner parts, which stay (content_cache.clear deletes the alias's prefix). Without
+  such an alias in CACHES there is nothing to clear and the header changes nothing.
 
 Neither header does anything outside a benchmark run: production settings never list this.
 """
@@ -16,22 +18,19 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 
 from courses import content_cache
 
-CONTENT_CACHE = "content"
 COUNT_HEADER = "X-Bench-Query-Count"
 
 
 def clear_content_cache() -> bool:
     """Empty the content cache alias; False when the settings have none."""
-    if CONTENT_CACHE not in settings.CACHES:
+    if content_cache.CACHE_ALIAS not in settings.CACHES:
         return False
-    caches[CONTENT_CACHE].clear()
-    content_cache.memo_clear()  # and what this process kept of it (courses/content_cache.py)
+    content_cache.clear()  # the alias's own keys and what this process kept of them
     return True
 
 
