@@ -8,9 +8,12 @@ from django.db.models import Prefetch
 from django.urls import reverse
 
 from courses import content_cache
-from courses.access import ContentRef, User, course_facts, course_visible_q, missing
+from courses.access import LESSON_LIST_DEFER, ContentRef, User, course_facts, course_visible_q, missing
 from lessons.models import ConceptIndexEntry, Lesson
 from quizzes.models import Option, Question
+
+# A question's lesson is only linked to (its section's URL): its text stays in the database.
+LESSON_BODY = (*LESSON_LIST_DEFER, "body_md")
 
 
 @dataclass(frozen=True)
@@ -30,22 +33,38 @@ class LessonPage:
     next: Neighbour | None
 
 
-def check_questions(course_id: int, slugs: list[str]) -> dict[str, Question]:
-    """The questions behind check markers, with course and options loaded (two queries, none if no slugs)."""
+def check_questions(lesson: Lesson, slugs: list[str]) -> dict[str, Question]:
+    """The questions behind the lesson's check markers, with course, lesson and options loaded:
+    two queries (none if no slugs), three when a marker names a question of another lesson.
+
+    A question belongs to the lesson's course, and most to the lesson itself, so both are
+    taken from the lesson already loaded (with its module and course) instead of being
+    joined again for every question, long body columns and all.
+    """
     if not slugs:
         return {}
-    questions = (
-        Question.objects.filter(course_id=course_id, slug__in=slugs)
-        .select_related("course", "lesson__module__course")
-        .prefetch_related(Prefetch("options", queryset=Option.objects.order_by("order", "id")))
+    course = lesson.module.course
+    questions = list(
+        Question.objects.filter(course_id=course.pk, slug__in=slugs).prefetch_related(
+            Prefetch("options", queryset=Option.objects.order_by("order", "id"))
+        )
     )
+    other_ids = {q.lesson_id for q in questions if q.lesson_id is not None and q.lesson_id != lesson.pk}
+    lessons = {lesson.pk: lesson}
+    if other_ids:
+        lessons.update(Lesson.objects.select_related("module__course").defer(*LESSON_BODY).in_bulk(other_ids))
+    for question in questions:
+        question.course = course
+        if question.lesson_id is not None:
+            question.lesson = lessons[question.lesson_id]
     return {question.slug: question for question in questions}
 
 
 def get_lesson_for_user(user: User, course_slug: str, module_slug: str, lesson_slug: str) -> LessonPage:
     """The lesson with module, course, concept entries, check questions and neighbours.
 
-    Five queries whatever the size of the course (three when the body has no checks).
+    Five queries whatever the size of the course (three when the body has no checks, six when a
+    check asks a question of another lesson).
     """
     lesson = (
         Lesson.objects.select_related("module__course")
@@ -63,7 +82,7 @@ def get_lesson_for_user(user: User, course_slug: str, module_slug: str, lesson_s
     entries = list(
         ConceptIndexEntry.objects.filter(lesson=lesson).select_related("concept").order_by("order", "id")
     )
-    checks = check_questions(course.pk, lesson.check_slugs())
+    checks = check_questions(lesson, lesson.check_slugs())
     # One narrow query over the whole course beats two tuple comparisons that would
     # have to break ties between modules (and lessons) that share an order number.
     outline = list(

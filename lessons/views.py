@@ -31,6 +31,7 @@ from quizzes.models import Question, Quiz, option_order
 from quizzes.templatetags.checks import option_slot
 
 TEMPLATE = "lessons/lesson.html"
+CHECK_TOKEN = "quizzes/_check.html#check-token"
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,17 @@ class LessonBody:
 
 @dataclass(frozen=True)
 class OpenCheck:
-    """A check not yet answered, rendered once for every signed-in learner: the learner's token
-    and (multiple choice) their order of the options are put in per request."""
+    """A check not yet answered, rendered once: the learner's token and (multiple choice) their
+    order of the options are put in per request; a visitor's copy is the same HTML without the
+    token's inputs, options in the visitors' order."""
 
     html: str
     question_id: int
     options: list[tuple[int, str]]  # (id, escaped text) in the author's order
     shuffle: bool
+    token_inputs: str  # the check's token inputs (quizzes/_check.html#check-token) around TOKEN_SLOT
 
-    def fill(self, learner_id: int, token: str) -> str:
+    def fill(self, learner_id: int | None, token: str) -> str:
         html = self.html.replace(TOKEN_SLOT, token)
         if not self.options:
             return html
@@ -95,14 +98,19 @@ class OpenCheck:
             html = html.replace(option_slot(position, "TEXT"), texts[pk])
         return html
 
+    def for_visitor(self) -> str:
+        """The check as a visitor sees it (no token: their answers are marked, not kept)."""
+        return dataclasses.replace(self, html=self.html.replace(self.token_inputs, "")).fill(None, "")
+
     @classmethod
-    def render(cls, question: Question, part: Part, piece: Any) -> OpenCheck:
+    def render(cls, question: Question, part: Part, piece: Any, mode: str) -> OpenCheck:
         options = list(question.options.all()) if question.is_choice else []
         return cls(
             html=piece("lesson-part", part=dataclasses.replace(part, token=TOKEN_SLOT), option_slots=True),
             question_id=question.pk,
             options=[(option.pk, str(conditional_escape(option.text))) for option in options],
             shuffle=question.shuffle_options,
+            token_inputs=render_to_string(CHECK_TOKEN, {"token": TOKEN_SLOT, "mode": mode}),
         )
 
 
@@ -132,6 +140,11 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
         Part(html=part.html, check_slug=part.check_slug, question=page.checks.get(part.check_slug))
         for part in body_parts
     ]
+    open_checks = {
+        part.check_slug: OpenCheck.render(part.question, part, piece, context["mode"])
+        for part in visitor_parts
+        if part.question is not None
+    }
     questions_key = content_cache.key("lesson-questions", course.pk, course.content_version, lesson.pk)
     content_cache.cached(questions_key, lambda: page.checks)
     return LessonBody(
@@ -152,14 +165,19 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
         pager=piece("lesson-pager"),
         parts=[(part.html, part.check_slug) for part in body_parts],
         question_ids={slug: question.pk for slug, question in page.checks.items()},
-        open_checks={
-            part.check_slug: OpenCheck.render(part.question, part, piece)
-            for part in visitor_parts
-            if part.question is not None
-        },
+        open_checks=open_checks,
         questions_key=questions_key,
         labels=section_labels(page.checks.values()),
-        visitor_body="".join(piece("lesson-part", part=part) for part in visitor_parts),
+        # As on a learner's page (learner_parts): a stretch of body HTML is itself, a check the
+        # open check rendered once (a missing question's placeholder is rendered).
+        visitor_body="".join(
+            open_checks[part.check_slug].for_visitor()
+            if part.check_slug in open_checks
+            else piece("lesson-part", part=part)
+            if part.check_slug
+            else part.html
+            for part in visitor_parts
+        ),
     )
 
 
