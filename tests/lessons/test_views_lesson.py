@@ -342,3 +342,39 @@ def test_kept_open_checks_carry_each_learners_token_and_option_order(client: Cli
         assert check_token_read(tokens[0], learner_id=learner.pk, question_id=choice.pk)
         seen.append(tuple(shown))
     assert len(seen) == 3
+
+
+def test_a_visitors_choice_check_is_the_open_check_without_a_token(client: Client, lesson: Lesson) -> None:
+    choice = Question.objects.get(slug="pick-merge")
+    choice.shuffle_options = True
+    choice.save()
+    html = client.get(lesson.get_absolute_url()).content.decode()
+    assert "STUDYHALL" not in html  # no slot or placeholder left
+    section = html[html.index('id="check-pick-merge"') :]
+    section = section[: section.index("</section>")]
+    assert 'name="token"' not in section and 'name="mode"' not in section
+    shown = [int(pk) for pk in re.findall(r'name="option" value="(\d+)"', section)]
+    assert shown == [option.pk for option in choice.options_for(None)]
+    texts = re.findall(r'<span class="option-text">([^<]*)</span>', section)
+    assert texts == [option.text for option in choice.options_for(None)]
+
+
+def test_a_check_asking_a_question_of_another_lesson_links_to_that_lesson(
+    lesson: Lesson, django_assert_num_queries
+) -> None:
+    from lessons.access import check_questions
+
+    other = LessonFactory(module=lesson.module, slug="merges", order=2)
+    Question.objects.filter(slug="why-tokens").update(lesson=lesson, anchor="why-tokens")
+    Question.objects.filter(slug="pick-merge").update(lesson=other, anchor="s-2")
+    with django_assert_num_queries(3):  # questions, their options, the other lesson
+        checks = check_questions(lesson, ["why-tokens", "pick-merge"])
+    with django_assert_num_queries(0):
+        assert checks["why-tokens"].lesson is lesson
+        assert checks["why-tokens"].section_url() == f"{lesson.get_absolute_url()}#why-tokens"
+        assert checks["pick-merge"].section_url() == f"{other.get_absolute_url()}#s-2"
+        assert [o.text for o in checks["pick-merge"].options.all()] == [
+            "The most frequent pair",
+            "The rarest pair",
+        ]
+        assert checks["pick-merge"].course.slug == "llm"
