@@ -43,6 +43,10 @@ SCALES = {
 # Seconds per endpoint (timed run, warm-up) unless BENCH_DURATION / BENCH_WARMUP say otherwise:
 # the small scale only proves the harness, so it stays quick.
 DURATIONS = {"full": (15, 3), "small": (4, 1)}
+# Each row's timed run is cut into this many slices, each right after a slice of the bare view
+# of the same length (BENCH_SLICES): this machine's CPU runs at speeds up to twice apart for
+# seconds at a time (docs/benchmarks.md), so a row is divided by the baseline measured next to it.
+SLICES = {"full": 5, "small": 2}
 # Query counts are sampled with this many requests per endpoint after its timed run.
 QUERY_SAMPLES = 3
 
@@ -63,6 +67,7 @@ class Config:
     lessons: int
     duration: int
     warmup: int
+    slices: int
     threads: int
     connections: int
     sessions: int
@@ -80,6 +85,9 @@ class Config:
             sys.exit(f"BENCH_SCALE must be one of {', '.join(SCALES)}, got {scale!r}")
         learners, concepts, attempts, lessons = SCALES[scale]
         duration, warmup = DURATIONS[scale]
+        slices = env_int("BENCH_SLICES", SLICES[scale])
+        if slices < 1:
+            sys.exit(f"BENCH_SLICES must be at least 1, got {slices}")
         web_port = env_int("WEB_PORT", 8110)
         nodes = [url for url in os.environ.get("STACK_NODE_URLS", "").split(",") if url]
         return cls(
@@ -89,6 +97,7 @@ class Config:
             lessons=env_int("BENCH_LESSONS", lessons),
             duration=env_int("BENCH_DURATION", duration),
             warmup=env_int("BENCH_WARMUP", warmup),
+            slices=slices,
             threads=env_int("BENCH_THREADS", 2),
             connections=env_int("BENCH_CONNECTIONS", 16),
             sessions=env_int("BENCH_SESSIONS", 8),
@@ -115,6 +124,12 @@ class Result:
     errors: int
     queries: float | None = None
     note: str = ""
+    # The bare view measured in the slices next to this row's (None: this is the bare view).
+    base_rps: float | None = None
+    base_p50_ms: float | None = None
+    base_p99_ms: float | None = None
+    # Each slice's req/s ÷ the bare view's in the slice before it.
+    slice_ratios: tuple[float, ...] = ()
 
 
 @dataclass
@@ -393,7 +408,9 @@ def queries_per_request(base_url: str, name: str, lines: list[Line], *, cold: bo
     return float(statistics.median(counts))
 
 
-def wrk(config: Config, requests: Path, duration: int, *, base_url: str, cold: bool) -> dict[str, Any]:
+def wrk(
+    config: Config, requests: Path, duration: int, *, base_url: str, cold: bool, start: int = 0
+) -> dict[str, Any]:
     command = [
         "wrk",
         f"-t{config.threads}",
@@ -411,6 +428,7 @@ def wrk(config: Config, requests: Path, duration: int, *, base_url: str, cold: b
         "BENCH_REQUESTS": str(requests),
         "BENCH_THREADS": str(config.threads),
         "BENCH_COLD": "1" if cold else "",
+        "BENCH_START": str(start),
     }
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     match = re.search(r"^BENCH_JSON (.+)$", output, re.MULTILINE)
@@ -431,28 +449,75 @@ class Run:
     warm_up: bool = True
 
 
-def measure(config: Config, run: Run) -> Result:
+def measure(config: Config, run: Run, bare: Run | None) -> Result:
+    """The row's timed run in config.slices slices, each right after a slice of the bare view
+    (bare; None when the row is the bare view itself), and its ratios to those.
+
+    req/s is over all of the row's slices; p50 is the median of the slices' p50s and p99 the
+    largest slice p99, which no request-weighted p99 of the whole row can exceed.
+    """
     # A cold run has nothing to warm: every request starts from an empty content cache.
     if run.warm_up and not run.cold and config.warmup:
         wrk(config, run.requests, config.warmup, base_url=run.base_url, cold=False)
-    log(f"{run.name}: {config.duration}s, {config.threads} threads, {config.connections} connections")
-    data = wrk(config, run.requests, config.duration, base_url=run.base_url, cold=run.cold)
+    seconds = max(1, round(config.duration / config.slices))
+    log(
+        f"{run.name}: {config.slices} slices of {seconds}s"
+        + (" (each after as long of the bare view)" if bare is not None else "")
+        + f", {config.threads} threads, {config.connections} connections"
+    )
+    parts: list[dict[str, Any]] = []
+    bases: list[dict[str, Any]] = []
+    start = 0
+    for _ in range(config.slices):
+        if bare is not None:
+            bases.append(wrk(config, bare.requests, seconds, base_url=bare.base_url, cold=False))
+        data = wrk(config, run.requests, seconds, base_url=run.base_url, cold=run.cold, start=start)
+        parts.append(data)
+        # Each thread goes on past the lines it sent (threads send unequal shares: a margin).
+        start += int(data["requests"] / config.threads * 1.25) + 50
+    row = _combined(parts)
+    base = _combined(bases) if bases else None
     errors = sum(
-        data[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
+        data[k]
+        for data in parts
+        for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts")
     )
     note = ""
-    if data["wraps"] and run.name.startswith("check grade"):
+    if any(data["wraps"] for data in parts) and run.name.startswith("check grade"):
         note = "tokens ran out: some POSTs replayed (idempotent path)"
     return Result(
         name=run.name,
-        requests=data["requests"],
-        rps=data["requests"] / (data["duration_us"] / 1e6),
-        p50_ms=data["p50_us"] / 1000,
-        p99_ms=data["p99_us"] / 1000,
+        requests=row["requests"],
+        rps=row["rps"],
+        p50_ms=row["p50_ms"],
+        p99_ms=row["p99_ms"],
         errors=errors,
         queries=queries_per_request(run.base_url, run.name, run.samples, cold=run.cold),
         note=note,
+        base_rps=base["rps"] if base else None,
+        base_p50_ms=base["p50_ms"] if base else None,
+        base_p99_ms=base["p99_ms"] if base else None,
+        slice_ratios=tuple(
+            _rps(data) / _rps(before) for data, before in zip(parts, bases, strict=False) if _rps(before)
+        ),
     )
+
+
+def _rps(data: dict[str, Any]) -> float:
+    return float(data["requests"]) / (data["duration_us"] / 1e6) if data["duration_us"] else 0.0
+
+
+def _combined(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several wrk runs of one endpoint as one: requests over the total time, the median p50,
+    the largest p99."""
+    requests = sum(int(data["requests"]) for data in parts)
+    seconds = sum(data["duration_us"] for data in parts) / 1e6
+    return {
+        "requests": requests,
+        "rps": requests / seconds if seconds else 0.0,
+        "p50_ms": statistics.median(data["p50_us"] for data in parts) / 1000,
+        "p99_ms": max(data["p99_us"] for data in parts) / 1000,
+    }
 
 
 def attempts_count() -> int:
@@ -516,20 +581,36 @@ def time_bundle_round_trip() -> tuple[float, float, str]:
     return exported, imported, result.summary()
 
 
-COLUMNS = ["endpoint", "req/s", "p50 ms", "p99 ms", "req/s ÷ bare", "p50 ÷ bare", "p99 ÷ bare", "p99 ÷ p50"]
+COLUMNS = [
+    "endpoint",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "req/s ÷ bare",
+    "slices ÷ bare",
+    "p50 ÷ bare",
+    "p99 ÷ bare",
+]
+COLUMNS += ["p99 ÷ p50"]
 COLUMNS += ["queries/req", "errors"]
 
 
 def cells(r: Result, base: Result) -> list[str]:
-    """One row of the table; ratios to the bare view of the same run (the first result)."""
+    """One row of the table; ratios to the bare view measured next to it (its slices' neighbours),
+    or to the first result (the bare view's own row) for a row measured without."""
+    base_rps = r.base_rps or base.rps
+    base_p50 = r.base_p50_ms or base.p50_ms
+    base_p99 = r.base_p99_ms or base.p99_ms
+    spread = f"{min(r.slice_ratios):.2f} to {max(r.slice_ratios):.2f}" if r.slice_ratios else "-"
     return [
         r.name,
         f"{r.rps:.1f}",
         f"{r.p50_ms:.2f}",
         f"{r.p99_ms:.2f}",
-        f"{r.rps / base.rps:.3f}",
-        f"{r.p50_ms / base.p50_ms:.1f}",
-        f"{r.p99_ms / base.p99_ms:.1f}",
+        f"{r.rps / base_rps:.3f}",
+        spread,
+        f"{r.p50_ms / base_p50:.1f}",
+        f"{r.p99_ms / base_p99:.1f}",
         f"{r.p99_ms / r.p50_ms:.1f}" if r.p50_ms else "-",
         "-" if r.queries is None else f"{r.queries:g}",
         str(r.errors),
@@ -640,13 +721,15 @@ def main() -> None:
         for name, lines in samples.items():
             probe(config.base_url, name, lines[0])
         samples["grade"] = samples["grade"][1:]  # the probe used its token
-        for run in runs(config, files, samples):
-            results.append(measure(config, run))
+        rows = runs(config, files, samples)
+        bare = rows[0]  # the bare view on node 1: measured next to every other row
+        for run in rows:
+            results.append(measure(config, run, None if run is bare else bare))
         before = attempts_count()
         connection.close()
         # Last: each graded POST queues a recompute, and the worker's catch-up uses the same two cores.
         grade_run = Run("check grade POST (htmx, writes)", files["grade"], samples["grade"], config.base_url)
-        grade = measure(config, dataclasses.replace(grade_run, warm_up=False))
+        grade = measure(config, dataclasses.replace(grade_run, warm_up=False), bare)
         ended = time.time()
         # Not the query-count samples measure() sent after the run: each made an attempt too.
         created = attempts_count() - before - len(samples["grade"])
@@ -664,12 +747,23 @@ def main() -> None:
     print(
         f"Dataset: {config.learners} learners, {config.concepts} concepts, {config.attempts:,} attempts, "
         f"{config.lessons} lessons; wrk {config.threads} threads, {config.connections} connections, "
-        f"{config.duration}s per endpoint; {config.nodes} web node(s), nginx at {config.nginx_url}"
+        f"{config.duration}s per endpoint in {config.slices} slices, each after as long of the bare view; "
+        f"{config.nodes} web node(s), nginx at {config.nginx_url}"
     )
     print()
     print(table(results))
     print()
-    print("ratios: req/s ÷ baseline req/s (1 = as fast as the bare view); p50/p99 ÷ baseline (times slower)")
+    print(
+        "ratios: req/s ÷ the bare view's req/s in the slices next to the row's (1 = as fast as it); "
+        "slices ÷ bare: the lowest and highest slice's ratio; p50/p99 ÷ the bare view's (times slower); "
+        "p50: median of the slices' p50s, p99: the largest slice p99"
+    )
+    bare_rates = [r.base_rps for r in results if r.base_rps]
+    if bare_rates:
+        print(
+            f"the bare view's req/s next to each row: {min(bare_rates):.0f} to {max(bare_rates):.0f} "
+            "(the machine's own speed moving: see docs/benchmarks.md)"
+        )
     print("warm: the content cache filled by a warm-up; cold: emptied before every request (X-Bench-Cold)")
     for r in results:
         if r.note:

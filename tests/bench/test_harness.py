@@ -81,10 +81,91 @@ def test_the_markdown_table_has_ratios_to_the_first_row_and_the_new_columns() ->
     assert rows[1].count("---") == len(run.COLUMNS)
     assert (
         rows[3]
-        == "| lesson page (anonymous), cold | 500.0 | 20.00 | 50.00 | 0.250 | 4.0 | 5.0 | 2.5 | 6 | 0 |"
+        == "| lesson page (anonymous), cold | 500.0 | 20.00 | 50.00 | 0.250 | - | 4.0 | 5.0 | 2.5 | 6 | 0 |"
     )
     text = run.table([result("bare", 2000.0, 5.0, 10.0, None)])
     assert text.splitlines()[2].split()[-2:] == ["-", "0"]
+
+
+def test_a_row_measured_next_to_the_bare_view_is_divided_by_that_measurement() -> None:
+    row = run.Result(
+        name="lesson page (anonymous), warm",
+        requests=5000,
+        rps=500.0,
+        p50_ms=20.0,
+        p99_ms=50.0,
+        errors=0,
+        base_rps=1000.0,
+        base_p50_ms=4.0,
+        base_p99_ms=25.0,
+        slice_ratios=(0.45, 0.55),
+    )
+    cells = run.cells(row, result("bare", 2000.0, 5.0, 10.0, 0))
+    assert cells[4:8] == ["0.500", "0.45 to 0.55", "5.0", "2.0"]
+
+
+def wrk_answer(requests: int, seconds: float, p50_ms: float, p99_ms: float) -> dict[str, int]:
+    return {
+        "requests": requests,
+        "duration_us": int(seconds * 1e6),
+        "p50_us": int(p50_ms * 1000),
+        "p99_us": int(p99_ms * 1000),
+        "connect_errors": 0,
+        "read_errors": 0,
+        "write_errors": 0,
+        "status_errors": 0,
+        "timeouts": 0,
+        "wraps": 0,
+    }
+
+
+def test_a_row_runs_in_slices_each_after_a_slice_of_the_bare_view(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.setenv("BENCH_SLICES", "3")
+    monkeypatch.setenv("BENCH_DURATION", "6")
+    monkeypatch.setenv("BENCH_WARMUP", "0")
+    config = run.Config.from_env()
+    calls: list[tuple[str, int, int]] = []
+    # The machine slows down in the second slice: the bare view and the row both feel it.
+    answers = iter(
+        [
+            wrk_answer(2000, 2, 4, 10),
+            wrk_answer(1000, 2, 10, 30),
+            wrk_answer(1000, 2, 8, 20),
+            wrk_answer(500, 2, 20, 60),
+            wrk_answer(2000, 2, 4, 10),
+            wrk_answer(1000, 2, 12, 40),
+        ]
+    )
+
+    def fake_wrk(config: run.Config, requests, duration: int, *, base_url: str, cold: bool, start: int = 0):
+        calls.append((requests.name, duration, start))
+        return next(answers)
+
+    monkeypatch.setattr(run, "wrk", fake_wrk)
+    monkeypatch.setattr(run, "queries_per_request", lambda *args, **kwargs: 0.0)
+    bare = run.Run("bare", tmp_path / "bare.tsv", [], "http://node1")
+    lesson = run.Run("lesson", tmp_path / "lesson.tsv", [], "http://node1")
+    result = run.measure(config, lesson, bare)
+
+    assert [name for name, _, _ in calls] == ["bare.tsv", "lesson.tsv"] * 3
+    assert all(duration == 2 for _, duration, _ in calls)
+    # Each slice goes on past the lines the last one sent (two threads, with a margin).
+    starts = [start for name, _, start in calls if name == "lesson.tsv"]
+    assert starts[0] == 0 and starts[1] >= 1000 / 2 and starts[2] >= starts[1] + 500 / 2
+    assert result.rps == pytest.approx(2500 / 6)
+    assert result.base_rps == pytest.approx(5000 / 6)
+    assert result.slice_ratios == pytest.approx((0.5, 0.5, 0.5))
+    assert (result.p50_ms, result.p99_ms) == (12.0, 60.0)  # median p50, largest p99
+    assert (result.base_p50_ms, result.base_p99_ms) == (4.0, 20.0)
+
+    # The bare view's own row: its slices alone, no baseline of its own.
+    answers = iter([wrk_answer(2000, 2, 4, 10)] * 3)
+    calls.clear()
+    alone = run.measure(config, bare, None)
+    assert [name for name, _, _ in calls] == ["bare.tsv"] * 3
+    assert (alone.base_rps, alone.slice_ratios) == (None, ())
 
 
 def test_every_content_page_runs_warm_and_cold_and_again_through_nginx() -> None:
