@@ -121,13 +121,14 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
     course = module.course
     readiness = list(Quiz.objects.readiness().for_lesson(lesson).order_by("title"))
     url = lesson.get_absolute_url()
+    mode = "study"
     context = {
         "page": page,
         "lesson": lesson,
         "module": module,
         "course": course,
         "readiness_quizzes": readiness,
-        "mode": "study",
+        "mode": mode,
         "here": url,
         "csrf_token": content_cache.CSRF_PLACEHOLDER,
     }
@@ -141,7 +142,7 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
         for part in body_parts
     ]
     open_checks = {
-        part.check_slug: OpenCheck.render(part.question, part, piece, context["mode"])
+        part.check_slug: OpenCheck.render(part.question, part, piece, mode)
         for part in visitor_parts
         if part.question is not None
     }
