@@ -5,7 +5,7 @@
 # Environment (all optional):
 #   BENCH_SCALE=full|small        full: 2,000 learners, 500 concepts, 1,000,000 attempts, 100 lessons
 #   BENCH_LEARNERS, BENCH_CONCEPTS, BENCH_ATTEMPTS, BENCH_LESSONS    override the scale
-#   BENCH_DURATION=15 BENCH_WARMUP=3 BENCH_THREADS=2 BENCH_CONNECTIONS=16 BENCH_SESSIONS=8
+#   BENCH_DURATION=15 BENCH_WARMUP=3 BENCH_SLICES=5 BENCH_THREADS=2 BENCH_CONNECTIONS=16 BENCH_SESSIONS=8
 #   BENCH_REUSE=1                 keep the stack's database and its dataset from the last run
 #   BENCH_OUT=artifacts/bench     where results.json and results.md go
 #   STACK_DIR, PG_PORT, REDIS_PORT, WEB_PORT, WEB_WORKERS, WEB_NODES (2)    as for scripts/stack.sh
