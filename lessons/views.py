@@ -79,16 +79,22 @@ class LessonBody:
 class OpenCheck:
     """A check not yet answered, rendered once: the learner's token and (multiple choice) their
     order of the options are put in per request; a visitor's copy is the same HTML without the
-    token's inputs, options in the visitors' order."""
+    token inputs, options in the visitors' order."""
 
     html: str
     question_id: int
     options: list[tuple[int, str]]  # (id, escaped text) in the author's order
     shuffle: bool
-    token_inputs: str  # the check's token inputs (quizzes/_check.html#check-token) around TOKEN_SLOT
 
-    def fill(self, learner_id: int | None, token: str) -> str:
-        html = self.html.replace(TOKEN_SLOT, token)
+    def fill(self, learner_id: int, token: str) -> str:
+        return self._filled(self.html.replace(TOKEN_SLOT, token), learner_id)
+
+    def for_visitor(self, token_inputs: str) -> str:
+        """The check as a visitor sees it: without its token inputs (token_inputs, rendered
+        around TOKEN_SLOT: a visitor's answers are marked, not kept), options in the visitors' order."""
+        return self._filled(self.html.replace(token_inputs, ""), None)
+
+    def _filled(self, html: str, learner_id: int | None) -> str:
         if not self.options:
             return html
         texts = dict(self.options)
@@ -98,19 +104,14 @@ class OpenCheck:
             html = html.replace(option_slot(position, "TEXT"), texts[pk])
         return html
 
-    def for_visitor(self) -> str:
-        """The check as a visitor sees it (no token: their answers are marked, not kept)."""
-        return dataclasses.replace(self, html=self.html.replace(self.token_inputs, "")).fill(None, "")
-
     @classmethod
-    def render(cls, question: Question, part: Part, piece: Any, mode: str) -> OpenCheck:
+    def render(cls, question: Question, part: Part, piece: Any) -> OpenCheck:
         options = list(question.options.all()) if question.is_choice else []
         return cls(
             html=piece("lesson-part", part=dataclasses.replace(part, token=TOKEN_SLOT), option_slots=True),
             question_id=question.pk,
             options=[(option.pk, str(conditional_escape(option.text))) for option in options],
             shuffle=question.shuffle_options,
-            token_inputs=render_to_string(CHECK_TOKEN, {"token": TOKEN_SLOT, "mode": mode}),
         )
 
 
@@ -142,10 +143,12 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
         for part in body_parts
     ]
     open_checks = {
-        part.check_slug: OpenCheck.render(part.question, part, piece, mode)
+        part.check_slug: OpenCheck.render(part.question, part, piece)
         for part in visitor_parts
         if part.question is not None
     }
+    # The same for every check of the page: what a visitor's copy of an open check leaves out.
+    token_inputs = render_to_string(CHECK_TOKEN, {"token": TOKEN_SLOT, "mode": mode})
     questions_key = content_cache.key("lesson-questions", course.pk, course.content_version, lesson.pk)
     content_cache.cached(questions_key, lambda: page.checks)
     return LessonBody(
@@ -172,7 +175,7 @@ def lesson_body_build(course_slug: str, module_slug: str, lesson_slug: str, user
         # As on a learner's page (learner_parts): a stretch of body HTML is itself, a check the
         # open check rendered once (a missing question's placeholder is rendered).
         visitor_body="".join(
-            open_checks[part.check_slug].for_visitor()
+            open_checks[part.check_slug].for_visitor(token_inputs)
             if part.check_slug in open_checks
             else piece("lesson-part", part=part)
             if part.check_slug
