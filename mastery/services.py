@@ -119,36 +119,39 @@ def _attempt_write(
         key_points = (max(0, min(key_points[0], key_points[1])), key_points[1])
         grade = scheduling.grade_for_key_points(*key_points)
     is_correct, rating = _attempt_validate(question=question, grade=grade, option=option, think_ms=think_ms)
-    with transaction.atomic():
+    # One transaction, no savepoint inside it: the same key twice (a replayed form, or a
+    # concurrent twin) hits the unique constraint, the whole write rolls back (card and
+    # enqueue with it), and the first attempt is handed back.
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                learner=learner,
+                question=question,
+                key=key,
+                mode=mode,
+                grade=grade,
+                option=option,
+                is_correct=is_correct,
+                revealed=revealed,
+                think_ms=think_ms,
+                time_taken_ms=time_taken_ms,
+                key_points_recalled=key_points[0] if key_points else None,
+                key_points_total=key_points[1] if key_points else None,
+                created_at=now,
+            )
+            card = None
+            if mode != Mode.CRAM:
+                card = _card_review(learner=learner, question=question, rating=rating, now=now)
+            concept_ids = sorted(concept.pk for concept in question.concepts.all())
+            learner_id = learner.pk
+            transaction.on_commit(
+                lambda: mastery_recompute_enqueue(learner_id=learner_id, concept_ids=concept_ids)
+            )
+    except IntegrityError as error:
         try:
-            # A savepoint: the same key twice (a replayed form, or a concurrent twin) hits the
-            # unique constraint, and the first attempt is handed back.
-            with transaction.atomic():
-                attempt = Attempt.objects.create(
-                    learner=learner,
-                    question=question,
-                    key=key,
-                    mode=mode,
-                    grade=grade,
-                    option=option,
-                    is_correct=is_correct,
-                    revealed=revealed,
-                    think_ms=think_ms,
-                    time_taken_ms=time_taken_ms,
-                    key_points_recalled=key_points[0] if key_points else None,
-                    key_points_total=key_points[1] if key_points else None,
-                    created_at=now,
-                )
-        except IntegrityError:
             return Attempt.objects.get(learner=learner, key=key), False, None
-        card = None
-        if mode != Mode.CRAM:
-            card = _card_review(learner=learner, question=question, rating=rating, now=now)
-        concept_ids = sorted(concept.pk for concept in question.concepts.all())
-        learner_id = learner.pk
-        transaction.on_commit(
-            lambda: mastery_recompute_enqueue(learner_id=learner_id, concept_ids=concept_ids)
-        )
+        except Attempt.DoesNotExist:
+            raise error from None
     return attempt, True, card
 
 

@@ -7,7 +7,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from lessons.models import Lesson
 from mastery import pending, tasks
@@ -312,3 +312,12 @@ def test_broker_down_still_records_the_attempt(
     with django_capture_on_commit_callbacks(execute=True):
         attempt_record(learner=student, question=rev_free, key="again", mode=Mode.STUDY, grade=Grade.GOOD)
     assert send.call_count == 2
+
+
+def test_an_integrity_error_that_is_not_the_key_is_raised(student: User, rev_free: Question) -> None:
+    # Only a twin's key hands back an attempt; any other constraint failure is the caller's to see.
+    with mock.patch("mastery.services.Attempt.objects.create", side_effect=IntegrityError("other")):
+        with pytest.raises(IntegrityError, match="other"):
+            attempt_record(learner=student, question=rev_free, key="k", mode=Mode.STUDY, grade=Grade.GOOD)
+
+    assert not Attempt.objects.exists() and not ReviewCard.objects.exists()

@@ -48,11 +48,11 @@ def test_a_graded_answer_costs_the_same_whatever_the_history(
     student_client.post(
         _url(question, "grade"), {"grade": "3", "token": first}, **HTMX
     )  # the card exists now
-    # session (the user is kept); the transaction (a savepoint inside the test's own, BEGIN/COMMIT in
-    # production) around a savepoint, the attempt insert and its release, the card lock and
-    # the card update. The question, its concepts and the course's memory model are cached;
+    # session (the user is kept); the one transaction (a savepoint inside the test's own,
+    # BEGIN/COMMIT in production) holding the attempt insert, the card lock and the card update:
+    # no savepoint of its own around the insert. The question, its concepts and the course's memory model are cached;
     # the recompute is queued after commit.
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = student_client.post(
             _url(question, "grade"),
             {"grade": "3", "token": check_token_for(student, question, revealed=True)},
