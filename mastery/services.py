@@ -163,8 +163,10 @@ def _card_review(*, learner: User, question: Question, rating: Grade, now: datet
     meanwhile, that row is locked and reviewed instead.
     """
     model = scheduling.course_model(question.course_id)
-    card = ReviewCard.objects.select_for_update().filter(learner=learner, question=question).first()
-    if card is None:
+    try:
+        # get(), not first(): one row by its unique pair, without an ORDER BY to compile and sort.
+        card = ReviewCard.objects.select_for_update().get(learner=learner, question=question)
+    except ReviewCard.DoesNotExist:
         card = ReviewCard(learner=learner, question=question)
         scheduling.review(card, rating, now, model)
         try:
@@ -174,7 +176,7 @@ def _card_review(*, learner: User, question: Question, rating: Grade, now: datet
         except IntegrityError:
             card = ReviewCard.objects.select_for_update().get(learner=learner, question=question)
     scheduling.review(card, rating, now, model)
-    card.save()
+    card.save(update_fields=scheduling.REVIEWED_FIELDS)
     return card
 
 

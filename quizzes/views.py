@@ -376,41 +376,77 @@ def _check_post(request: HtmxHttpRequest, course_slug: str, question_slug: str, 
                 "saved": outcome.saved,
                 "login_url": _login_url(request, next_url),
             }
+            if request.htmx and context["state"] == "graded":
+                return HttpResponse(_graded_fragment(request, question, {"next": next_url, **context}))
     except (AnswerMissing, TokenInvalid, AttemptInvalid) as exc:
         return check_error(request, question, str(exc), next_url)
     return _respond(request, question, {"next": next_url, **context})
 
 
-# Where the revealed fragment, kept per question and mode, takes the request's own return path.
+# Where a kept check fragment takes the request's own values (each escaped as the template would).
 NEXT_SLOT = "STUDYHALLNEXTSLOT"
+SAVED_SLOT = "STUDYHALLSAVEDSLOT"
+LOGIN_SLOT = "STUDYHALLLOGINSLOT"
+
+
+def _kept_fragment(
+    request: HtmxHttpRequest,
+    question: Question,
+    variant: tuple[object, ...],
+    context: dict[str, Any],
+    fills: dict[str, str],
+) -> str:
+    """The check fragment rendered once per question, `variant` and content version, and kept
+    as content: `context` holds slots where each request's own values go (`fills`, slot → value,
+    escaped as the template escapes them), and its CSRF token is put in last."""
+    course = question.course
+
+    def render_it() -> str:
+        return content_cache.render_kept(
+            request, CHECK_FRAGMENT, {"q": question, "course": course, **context, **check_jump(question)}
+        )
+
+    key = content_cache.key("check-kept", course.pk, course.content_version, question.slug, *variant)
+    html = content_cache.cached(key, render_it)
+    for slot, value in fills.items():
+        html = html.replace(slot, conditional_escape(value))
+    return content_cache.csrf_fill(request, html)
 
 
 def _revealed_fragment(
     request: HtmxHttpRequest, question: Question, mode: str, token: str, next_url: str
 ) -> str:
-    """The check showing its answer and the grade buttons: content, rendered once per question,
-    mode and content version, with this request's token, return path and CSRF token put in."""
-    course = question.course
-
-    def render_it() -> str:
-        context = {
-            "q": question,
-            "course": course,
-            "state": "revealed",
-            "grades": grade_buttons(),
-            "token": TOKEN_SLOT if token else "",  # a visitor's answer is not kept: no token
-            "mode": mode,
-            "next": NEXT_SLOT,
-            **check_jump(question),
-        }
-        return content_cache.render_kept(request, CHECK_FRAGMENT, context)
-
-    key = content_cache.key(
-        "check-revealed", course.pk, course.content_version, question.slug, mode, bool(token)
+    """The check showing its answer and the grade buttons, with this request's token and return path."""
+    context = {
+        "state": "revealed",
+        "grades": grade_buttons(),
+        "token": TOKEN_SLOT if token else "",  # a visitor's answer is not kept: no token
+        "mode": mode,
+        "next": NEXT_SLOT,
+    }
+    return _kept_fragment(
+        request, question, ("revealed", mode, bool(token)), context, {TOKEN_SLOT: token, NEXT_SLOT: next_url}
     )
-    html = content_cache.cached(key, render_it)
-    html = html.replace(TOKEN_SLOT, token).replace(NEXT_SLOT, conditional_escape(next_url))
-    return content_cache.csrf_fill(request, html)
+
+
+def _graded_fragment(request: HtmxHttpRequest, question: Question, context: dict[str, Any]) -> str:
+    """A self-graded check (its verdict, the model answer and what was saved), kept per grade and
+    ticked key points: the answer path renders no template. Multiple-choice answers are not kept:
+    they show the options in the learner's own order."""
+    grade, key_points = context["grade"], context["key_points"]
+    saved, login_url = context["saved"], context["login_url"]
+    slots = {
+        "state": "graded",
+        "grade": grade,
+        "key_points": key_points,
+        "saved": SAVED_SLOT if saved else "",
+        "login_url": LOGIN_SLOT if login_url else "",
+        "next": NEXT_SLOT,
+    }
+    ticked = f"{key_points[0]}of{key_points[1]}" if key_points else "-"
+    variant = ("graded", int(grade), ticked, bool(saved), bool(login_url))
+    fills = {SAVED_SLOT: saved, LOGIN_SLOT: login_url, NEXT_SLOT: context["next"]}
+    return _kept_fragment(request, question, variant, slots, fills)
 
 
 @require_POST

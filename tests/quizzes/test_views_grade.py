@@ -197,3 +197,40 @@ def test_anonymous_grades_record_nothing(client: Client, student, question: Ques
 
     assert response.status_code == 200 and "Sign in" in response.content.decode()
     assert not Attempt.objects.exists()
+
+
+# --- The graded fragment is kept as content ---------------------------------------------------------
+
+
+def test_the_kept_fragment_carries_each_requests_own_return_path_and_saved_line(
+    client: Client, student_client: Client, student, question: Question, settings
+) -> None:
+    settings.LOGIN_URL = "/admin/login/"
+    first = client.post(grade_url(question), {"grade": "3", "next": "/courses/llm/"}, **HTMX).content.decode()
+    # Same question and grade: the kept fragment, with this visitor's return path in the sign-in link.
+    second = client.post(
+        grade_url(question), {"grade": "3", "next": "/courses/llm/?a=1&b=2"}, **HTMX
+    ).content.decode()
+    token = check_token_for(student, question, revealed=True)
+    signed_in = student_client.post(
+        grade_url(question), {"grade": "3", "token": token}, **HTMX
+    ).content.decode()
+
+    assert f'href="/admin/login/?next={quote("/courses/llm/", safe="")}"' in first
+    assert f'href="/admin/login/?next={quote("/courses/llm/?a=1&b=2", safe="")}"' in second
+    assert "Saved — next review in" in signed_in and "Sign in" not in signed_in
+    for html in (first, second, signed_in):
+        assert "STUDYHALL" not in html
+        assert "Marked: Good" in html and "<p>A</p>" in html
+
+
+def test_the_kept_fragment_follows_the_question_and_the_grade(client: Client, question: Question) -> None:
+    client.post(grade_url(question), {"grade": "3"}, **HTMX)
+    question.answer_html = "<p>A better answer</p>"
+    question.save()
+
+    again = client.post(grade_url(question), {"grade": "1"}, **HTMX).content.decode()
+    good = client.post(grade_url(question), {"grade": "3"}, **HTMX).content.decode()
+
+    assert "A better answer" in again and "Marked: Again" in again and "not recalled this time" in again
+    assert "A better answer" in good and "Marked: Good" in good
