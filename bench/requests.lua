@@ -62,11 +62,17 @@ function done(summary, latency, requests)
     wrapped = wrapped + (thread:get("wraps") or 0)
   end
   local e = summary.errors
+  -- The latency at 1,000 evenly spaced quantiles (each 0.1% of the requests): bench/run.py
+  -- merges a row's slices into one distribution from them, weighted by each slice's requests.
+  local quantiles = {}
+  for k = 0, 999 do
+    quantiles[#quantiles + 1] = string.format("%d", latency:percentile((k + 0.5) / 10))
+  end
   io.write(string.format(
     'BENCH_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "p50_us": %d, "p90_us": %d, ' ..
     '"p99_us": %d, "max_us": %d, "mean_us": %.1f, "connect_errors": %d, "read_errors": %d, ' ..
-    '"write_errors": %d, "status_errors": %d, "timeouts": %d, "wraps": %d}\n',
+    '"write_errors": %d, "status_errors": %d, "timeouts": %d, "wraps": %d, "quantiles_us": [%s]}\n',
     summary.requests, summary.duration, summary.bytes, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max, latency.mean, e.connect, e.read, e.write, e.status, e.timeout,
-    wrapped))
+    wrapped, table.concat(quantiles, ",")))
 end

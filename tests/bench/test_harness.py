@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.cache import caches
 from django.db import connection
@@ -104,8 +106,10 @@ def test_a_row_measured_next_to_the_bare_view_is_divided_by_that_measurement() -
     assert cells[4:8] == ["0.500", "0.45 to 0.55", "5.0", "2.0"]
 
 
-def wrk_answer(requests: int, seconds: float, p50_ms: float, p99_ms: float) -> dict[str, int]:
+def wrk_answer(requests: int, seconds: float, p50_ms: float, p99_ms: float) -> dict[str, Any]:
+    # What bench/requests.lua prints: 1,000 quantiles, here 98.5% of the requests at p50, the rest at p99.
     return {
+        "quantiles_us": [int(p50_ms * 1000)] * 985 + [int(p99_ms * 1000)] * 15,
         "requests": requests,
         "duration_us": int(seconds * 1e6),
         "p50_us": int(p50_ms * 1000),
@@ -157,8 +161,10 @@ def test_a_row_runs_in_slices_each_after_a_slice_of_the_bare_view(
     assert result.rps == pytest.approx(2500 / 6)
     assert result.base_rps == pytest.approx(5000 / 6)
     assert result.slice_ratios == pytest.approx((0.5, 0.5, 0.5))
-    assert (result.p50_ms, result.p99_ms) == (12.0, 60.0)  # median p50, largest p99
-    assert (result.base_p50_ms, result.base_p99_ms) == (4.0, 20.0)
+    # Of all the row's requests: the slow second slice had a fifth of them, so its 60 ms tail
+    # (0.3% of the row) is not the row's p99.
+    assert (result.p50_ms, result.p99_ms) == (12.0, 30.0)
+    assert (result.base_p50_ms, result.base_p99_ms) == (4.0, 10.0)
 
     # The bare view's own row: its slices alone, no baseline of its own.
     answers = iter([wrk_answer(2000, 2, 4, 10)] * 3)
@@ -197,3 +203,20 @@ def test_every_content_page_runs_warm_and_cold_and_again_through_nginx() -> None
         assert any(r.base_url == config.nginx_url and page in r.name and not r.cold for r in rows), page
     assert labels[0] == "bare Django view (baseline)"
     assert sum(r.base_url == config.nginx_url for r in rows) == 8
+
+
+def test_percentiles_of_slices_are_those_of_all_their_requests() -> None:
+    def spread(requests: int, low: int, high: int) -> dict[str, Any]:
+        # Latencies evenly spread from low to high µs.
+        return {"requests": requests, "quantiles_us": [low + (high - low) * k // 999 for k in range(1000)]}
+
+    fast, slow = spread(9000, 1000, 2000), spread(1000, 10_000, 20_000)
+
+    # 90% of the requests took 1 to 2 ms, so the median is in there; p99 is 90% into the slow tenth.
+    assert 1400 <= run.merged_percentile([fast, slow], 50) <= 1600
+    assert 18_800 <= run.merged_percentile([fast, slow], 99) <= 19_200
+    assert run.merged_percentile([fast], 99) == pytest.approx(1990, abs=2)
+    # A run that answered nothing adds nothing.
+    assert run.merged_percentile([fast, {"requests": 0, "quantiles_us": []}], 99) == run.merged_percentile(
+        [fast], 99
+    )
