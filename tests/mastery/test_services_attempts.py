@@ -316,8 +316,10 @@ def test_broker_down_still_records_the_attempt(
 
 def test_an_integrity_error_that_is_not_the_key_is_raised(student: User, rev_free: Question) -> None:
     # Only a twin's key hands back an attempt; any other constraint failure is the caller's to see.
-    with mock.patch("mastery.services.Attempt.objects.create", side_effect=IntegrityError("other")):
-        with pytest.raises(IntegrityError, match="other"):
-            attempt_record(learner=student, question=rev_free, key="k", mode=Mode.STUDY, grade=Grade.GOOD)
+    with (
+        mock.patch("mastery.services.Attempt.objects.create", side_effect=IntegrityError("other")),
+        pytest.raises(IntegrityError, match="other"),
+    ):
+        attempt_record(learner=student, question=rev_free, key="k", mode=Mode.STUDY, grade=Grade.GOOD)
 
     assert not Attempt.objects.exists() and not ReviewCard.objects.exists()

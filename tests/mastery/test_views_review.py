@@ -297,8 +297,9 @@ def test_query_counts_do_not_grow(
     with django_assert_num_queries(3):
         html = student_client.post(ANSWER, {"token": token, "action": "reveal"}, **HTMX).content.decode()
     # grade: session, card+options (user and profile kept); attempt_record (one transaction, here a
-    # savepoint in the test's: insert, card lock, the course's memory model (then cached), card save, concepts; the card's next due date comes
-    # from the card just saved, not a second read); the session's tally saved; then the next
+    # savepoint in the test's: insert, card lock, the course's memory model (then cached), card save,
+    # concepts; the card's next due date comes from the card just saved, not a second read); the
+    # session's tally saved; then the next
     # card (reviews done today, the due cards, concept traces, the card, its options, when the due
     # cards next change). The recompute is queued, not run here.
     with django_assert_num_queries(19):

@@ -50,8 +50,8 @@ def test_a_graded_answer_costs_the_same_whatever_the_history(
     )  # the card exists now
     # session (the user is kept); the one transaction (a savepoint inside the test's own,
     # BEGIN/COMMIT in production) holding the attempt insert, the card lock and the card update:
-    # no savepoint of its own around the insert. The question, its concepts and the course's memory model are cached;
-    # the recompute is queued after commit.
+    # no savepoint of its own around the insert. The question, its concepts and the course's
+    # memory model are cached; the recompute is queued after commit.
     with django_assert_num_queries(6):
         response = student_client.post(
             _url(question, "grade"),
