@@ -129,10 +129,8 @@ class ReviewCardQuerySet(models.QuerySet["ReviewCard"]):
 class ReviewCard(models.Model):
     """FSRS state of one question for one learner (fields mirror fsrs.Card)."""
 
-    # What reading a card's memory needs: load these with .only(*MEMORY_FIELDS) so that
-    # no field is fetched lazily, one query per card.
-    MEMORY_FIELDS = (
-        "question_id",
+    # What a review changes (mastery.scheduling.review): a reviewed card is saved with these alone.
+    REVIEWED_FIELDS = (
         "state",
         "step",
         "stability",
@@ -140,8 +138,12 @@ class ReviewCard(models.Model):
         "due",
         "last_review",
         "last_grade",
+        "reps",
         "lapses",
     )
+    # What reading a card's memory needs (all of it but the count of reviews): load these with
+    # .only(*MEMORY_FIELDS) so that no field is fetched lazily, one query per card.
+    MEMORY_FIELDS = ("question_id", *(name for name in REVIEWED_FIELDS if name != "reps"))
 
     class State(models.IntegerChoices):
         LEARNING = 1, "Learning"

@@ -142,20 +142,6 @@ def card_from_model(rc: ReviewCard) -> fsrs.Card:
     )
 
 
-# What review() changes on a stored card: a reviewed card is saved with these alone.
-REVIEWED_FIELDS = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "last_grade",
-    "reps",
-    "lapses",
-)
-
-
 def card_apply(rc: ReviewCard, card: fsrs.Card) -> None:
     """Copy a reviewed fsrs.Card back onto the stored card (not saved)."""
     rc.state = ReviewCard.State(int(card.state))

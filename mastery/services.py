@@ -176,7 +176,7 @@ def _card_review(*, learner: User, question: Question, rating: Grade, now: datet
         except IntegrityError:
             card = ReviewCard.objects.select_for_update().get(learner=learner, question=question)
     scheduling.review(card, rating, now, model)
-    card.save(update_fields=scheduling.REVIEWED_FIELDS)
+    card.save(update_fields=ReviewCard.REVIEWED_FIELDS)
     return card
 
 

@@ -377,7 +377,7 @@ def _check_post(request: HtmxHttpRequest, course_slug: str, question_slug: str, 
                 "login_url": _login_url(request, next_url),
             }
             if request.htmx and context["state"] == "graded":
-                return HttpResponse(_graded_fragment(request, question, {"next": next_url, **context}))
+                return HttpResponse(_graded_fragment(request, question, context))
     except (AnswerMissing, TokenInvalid, AttemptInvalid) as exc:
         return check_error(request, question, str(exc), next_url)
     return _respond(request, question, {"next": next_url, **context})
@@ -431,8 +431,9 @@ def _revealed_fragment(
 
 def _graded_fragment(request: HtmxHttpRequest, question: Question, context: dict[str, Any]) -> str:
     """A self-graded check (its verdict, the model answer and what was saved), kept per grade and
-    ticked key points: the answer path renders no template. Multiple-choice answers are not kept:
-    they show the options in the learner's own order."""
+    ticked key points: the answer path renders no template (a graded check has no form, so no
+    return path). Multiple-choice answers are not kept: they show the options in the learner's
+    own order."""
     grade, key_points = context["grade"], context["key_points"]
     saved, login_url = context["saved"], context["login_url"]
     slots = {
@@ -441,11 +442,10 @@ def _graded_fragment(request: HtmxHttpRequest, question: Question, context: dict
         "key_points": key_points,
         "saved": SAVED_SLOT if saved else "",
         "login_url": LOGIN_SLOT if login_url else "",
-        "next": NEXT_SLOT,
     }
     ticked = f"{key_points[0]}of{key_points[1]}" if key_points else "-"
     variant = ("graded", int(grade), ticked, bool(saved), bool(login_url))
-    fills = {SAVED_SLOT: saved, LOGIN_SLOT: login_url, NEXT_SLOT: context["next"]}
+    fills = {SAVED_SLOT: saved, LOGIN_SLOT: login_url}
     return _kept_fragment(request, question, variant, slots, fills)
 
 
